@@ -1,0 +1,75 @@
+/**
+ * What kind of caller a principal is.
+ *
+ * @example
+ * ```ts
+ * const kind: PrincipalKind = 'service';
+ * ```
+ */
+export type PrincipalKind = 'user' | 'service' | 'api_key';
+
+/**
+ * How the credential was verified.
+ *
+ * @example
+ * ```ts
+ * const method: AuthMethod = 'jwt';
+ * ```
+ */
+export type AuthMethod = 'jwt' | 'introspection' | 'api_key';
+
+/**
+ * The provider-neutral caller identity every adapter produces. Application code reads this and
+ * nothing vendor-specific, which is what makes a provider switch a configuration change.
+ *
+ * @example
+ * ```ts
+ * const result = await plane.verify(token);
+ * if (result.ok) console.log(result.principal.subject, result.principal.scopes);
+ * ```
+ */
+export interface Principal {
+  /** Stable internal id (after identity linking; the provider subject when there is no link). */
+  readonly subject: string;
+  /** The raw `sub` claim, or the API key id. */
+  readonly providerSubject: string;
+  /** Adapter name, e.g. `oidc`. */
+  readonly provider: string;
+  readonly kind: PrincipalKind;
+  readonly orgId: string | null;
+  readonly roles: readonly string[];
+  /** OAuth scopes united with provider permissions, de-duplicated. */
+  readonly scopes: readonly string[];
+  readonly sessionId: string | null;
+  readonly expiresAt: Date | null;
+  readonly authMethod: AuthMethod;
+  /** The verified claims (or introspection response), read-only. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Freezes a principal, its lists and its claims, so that no middleware can widen a caller's rights
+ * after verification.
+ *
+ * @example
+ * ```ts
+ * const principal = freezePrincipal({ subject: 'u1', providerSubject: 'u1', provider: 'oidc', kind: 'user',
+ *   orgId: null, roles: [], scopes: ['read'], sessionId: null, expiresAt: null, authMethod: 'jwt', claims: {} });
+ * ```
+ */
+export function freezePrincipal(principal: Principal): Principal {
+  return Object.freeze({
+    ...principal,
+    roles: Object.freeze([...principal.roles]),
+    scopes: Object.freeze([...new Set(principal.scopes)]),
+    claims: deepFreeze(principal.claims),
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * A new W3C trace id: 32 lowercase hex characters, never all zeros.
+ *
+ * @example
+ * ```ts
+ * newTraceId(); // '4bf92f3577b34da6a3ce929d0e0e4736'
+ * ```
+ */
+export function newTraceId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * The trace id of a W3C `traceparent` header (https://www.w3.org/TR/trace-context/#traceparent-header),
+ * or null when the header is absent or invalid (version ff, all-zero ids, wrong length or case).
+ *
+ * @example
+ * ```ts
+ * parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'); // '4bf92f35…'
+ * ```
+ */
+export function parseTraceparent(header: string | null | undefined): string | null {
+  if (!header) return null;
+  const match = TRACEPARENT.exec(header.trim());
+  if (!match) return null;
+  const [, version, traceId, parentId] = match;
+  if (version === 'ff' || !traceId || /^0+$/.test(traceId) || !parentId || /^0+$/.test(parentId)) return null;
+  return traceId;
+}
+
+/**
+ * Continues the caller's trace when a valid `traceparent` is given, else starts a new one.
+ *
+ * @example
+ * ```ts
+ * const traceId = traceIdFrom(request.headers.get('traceparent'));
+ * ```
+ */
+export function traceIdFrom(traceparent: string | null | undefined): string {
+  return parseTraceparent(traceparent) ?? newTraceId();
+}
