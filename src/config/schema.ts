@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RevocationStore } from '../identity/revocation';
 
 /** Signature algorithms an asymmetric-key adapter may allow. HMAC is never allowed with a public JWKS. */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -94,3 +95,158 @@ export const oidcConfigSchema = z
 export type OidcConfig = z.output<typeof oidcConfigSchema>;
 /** What a caller writes for the OIDC adapter. */
 export type OidcConfigInput = z.input<typeof oidcConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Plane-level configuration: what createIdentityPlane accepts. Each provider's schema is its adapter
+// schema extended with the shared plane fields, and the union is discriminated on `provider`.
+
+/**
+ * Feature flags that gate vendor adapters. A flagged provider selected while its flag is off is a
+ * `ConfigError` at start-up, never a surprise at request time.
+ *
+ * @example
+ * ```ts
+ * FLAG_NAMES.includes('auth0'); // true
+ * ```
+ */
+export const FLAG_NAMES = ['auth0', 'clerk', 'nango'] as const;
+
+/**
+ * A feature flag name.
+ *
+ * @example
+ * ```ts
+ * const flag: FlagName = 'clerk';
+ * ```
+ */
+export type FlagName = (typeof FLAG_NAMES)[number];
+
+/**
+ * Static feature flags (`{ auth0: true }`); absent means off.
+ *
+ * @example
+ * ```ts
+ * flagsSchema.parse({ auth0: true }); // { auth0: true }
+ * ```
+ */
+export const flagsSchema = z
+  .object({
+    auth0: z.boolean().optional(),
+    clerk: z.boolean().optional(),
+    nango: z.boolean().optional(),
+  })
+  .strict();
+
+/**
+ * Validated feature flags.
+ *
+ * @example
+ * ```ts
+ * const flags: Flags = { clerk: true };
+ * ```
+ */
+export type Flags = z.output<typeof flagsSchema>;
+
+const mustBeFunction = { message: 'must be a function' };
+
+/**
+ * Fields every provider's plane configuration shares, on top of the adapter's own fields.
+ * `revocation` is checked structurally (add / isRevoked / close functions) so that any shared store
+ * (Redis, Postgres) can be passed.
+ *
+ * @example
+ * ```ts
+ * const schema = oidcConfigSchema.extend(planeFieldsShape);
+ * ```
+ */
+export const planeFieldsShape = {
+  /** Where `plane.revoke` writes and every verify reads; an in-memory bounded store by default. */
+  revocation: z
+    .custom<RevocationStore>(isRevocationStore, {
+      message: 'must be a RevocationStore (add, isRevoked and close functions)',
+    })
+    .optional(),
+  flags: flagsSchema.default({}),
+  // Re-declared only to give a clear message when a non-function is passed.
+  clock: z.custom<() => number>((v) => typeof v === 'function', mustBeFunction).optional(),
+  fetch: z.custom<typeof fetch>((v) => typeof v === 'function', mustBeFunction).optional(),
+};
+
+function isRevocationStore(value: unknown): value is RevocationStore {
+  if (!value || typeof value !== 'object') return false;
+  const store = value as Record<string, unknown>;
+  return (
+    typeof store.add === 'function' &&
+    typeof store.isRevoked === 'function' &&
+    typeof store.close === 'function'
+  );
+}
+
+/**
+ * `createIdentityPlane` configuration for `provider: 'oidc'`: the OIDC adapter fields plus the plane fields.
+ *
+ * @example
+ * ```ts
+ * oidcPlaneConfigSchema.parse({ provider: 'oidc', issuer: 'https://id.example', audience: 'api' });
+ * ```
+ */
+export const oidcPlaneConfigSchema = oidcConfigSchema.extend(planeFieldsShape);
+
+/**
+ * Every provider `createIdentityPlane` knows, in the order error messages list them.
+ *
+ * @example
+ * ```ts
+ * PROVIDER_NAMES.includes('oidc'); // true
+ * ```
+ */
+export const PROVIDER_NAMES = ['oidc'] as const;
+
+/**
+ * A provider name `createIdentityPlane` accepts.
+ *
+ * @example
+ * ```ts
+ * const provider: ProviderName = 'oidc';
+ * ```
+ */
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/**
+ * The whole `createIdentityPlane` configuration, discriminated on `provider`. New providers
+ * (`auth0`, `clerk`, `legacy`, `migration`) join as further members of this union.
+ *
+ * @example
+ * ```ts
+ * identityConfigSchema.safeParse({ provider: 'oidc', issuer: 'https://id.example', audience: 'api' }).success; // true
+ * ```
+ */
+export const identityConfigSchema = z.discriminatedUnion('provider', [oidcPlaneConfigSchema]);
+
+/**
+ * The validated plane configuration (defaults applied).
+ *
+ * @example
+ * ```ts
+ * const config: IdentityConfig = identityConfigSchema.parse(input);
+ * ```
+ */
+export type IdentityConfig = z.output<typeof identityConfigSchema>;
+/**
+ * What a caller passes to `createIdentityPlane`.
+ *
+ * @example
+ * ```ts
+ * const config: IdentityConfigInput = { provider: 'oidc', issuer: 'https://id.example', audience: 'api' };
+ * ```
+ */
+export type IdentityConfigInput = z.input<typeof identityConfigSchema>;
+/**
+ * The validated plane configuration of the OIDC provider.
+ *
+ * @example
+ * ```ts
+ * const config: OidcPlaneConfig = oidcPlaneConfigSchema.parse(input);
+ * ```
+ */
+export type OidcPlaneConfig = z.output<typeof oidcPlaneConfigSchema>;

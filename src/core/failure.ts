@@ -30,6 +30,8 @@ export interface AuthFailure {
 
 /**
  * The outcome of every `authenticate`/`verify`: a principal or a reason-coded failure. Never thrown.
+ * A success carries the decision's trace id too, so `authorize` can continue the same trace.
+ * A success carries the decision's trace id too, so `authorize` can continue the same trace.
  *
  * @example
  * ```ts
@@ -38,7 +40,7 @@ export interface AuthFailure {
  * ```
  */
 export type AuthResult =
-  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: true; readonly principal: Principal; readonly traceId: string }
   | { readonly ok: false; readonly failure: AuthFailure };
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+// Version 00 has exactly four fields; a later version may append more, which a 00 parser must accept.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
 /**
  * A new W3C trace id: 32 lowercase hex characters, never all zeros.
@@ -27,8 +28,8 @@ export function parseTraceparent(header: string | null | undefined): string | nu
   if (!header) return null;
   const match = TRACEPARENT.exec(header.trim());
   if (!match) return null;
-  const [, version, traceId, parentId] = match;
-  if (version === 'ff' || !traceId || /^0+$/.test(traceId) || !parentId || /^0+$/.test(parentId)) return null;
+  const [, version, traceId, parentId, , extra] = match;
+  if ((version === '00' && extra !== undefined) || version === 'ff' || !traceId || /^0+$/.test(traceId) || !parentId || /^0+$/.test(parentId)) return null;
   return traceId;
 }
 

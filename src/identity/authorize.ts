@@ -1,0 +1,133 @@
+import { type AuthFailure, createFailure } from '../core/failure';
+import type { Principal } from '../core/principal';
+import type { Reason } from '../core/reasons';
+import { newTraceId } from '../core/trace';
+
+/**
+ * What a resource needs from a verified principal. Every listed condition must hold. Empty `scopes`
+ * or `roles` lists need nothing; an empty `anyScopes`/`anyRoles` list can never be satisfied and is
+ * refused as a programmer error.
+ *
+ * @example
+ * ```ts
+ * const needs: Requirements = { scopes: ['sync:write'], anyRoles: ['admin', 'owner'], orgId: 'org_1' };
+ * ```
+ */
+export interface Requirements {
+  /** Every one of these scopes. */
+  readonly scopes?: readonly string[];
+  /** At least one of these scopes. */
+  readonly anyScopes?: readonly string[];
+  /** Every one of these roles. */
+  readonly roles?: readonly string[];
+  /** At least one of these roles. */
+  readonly anyRoles?: readonly string[];
+  /** The principal's org must be exactly this one (a principal without an org never matches). `undefined` checks nothing. */
+  readonly orgId?: string;
+  /** Trace id of the failure: pass the one of the authentication decision to keep one trace. Generated otherwise. */
+  readonly traceId?: string;
+  /** `realm` attribute of the challenge. */
+  readonly realm?: string;
+}
+
+/**
+ * The outcome of {@link authorize}.
+ *
+ * @example
+ * ```ts
+ * const check: AuthorizeResult = authorize(principal, { scopes: ['read'] });
+ * if (!check.ok) return toResponse(check.failure);
+ * ```
+ */
+export type AuthorizeResult = { readonly ok: true } | { readonly ok: false; readonly failure: AuthFailure };
+
+const ALLOWED: AuthorizeResult = Object.freeze({ ok: true });
+
+/**
+ * Checks a verified principal against a resource's requirements. Pure and synchronous: no I/O, the same
+ * answer for the same input. Checks run in this order and the first unmet one decides:
+ * `orgId` (`org_mismatch`), `scopes`/`anyScopes` (`scope_insufficient`, with `failure.scope` listing the
+ * required scopes for the RFC 6750 `scope=` attribute), `roles`/`anyRoles` (`role_insufficient`).
+ *
+ * Extension point: org *membership* (`org_membership_missing`, answered by a directory hook) is
+ * asynchronous by nature and will be a separate async check layered on top of this function, so that
+ * `authorize` itself stays pure. Malformed requirements (not an object, a non-array list, an empty
+ * `any*` list) throw a `TypeError`: they are programmer errors, not request failures.
+ *
+ * @example
+ * ```ts
+ * const traceId = newTraceId(); // the same one given to plane.authenticate(request, { traceId })
+ * const check = authorize(result.principal, { scopes: ['sync:write'], orgId: 'org_1', traceId });
+ * if (!check.ok) return toResponse(check.failure); // 403, WWW-Authenticate: Bearer error="insufficient_scope", scope="sync:write"
+ * ```
+ */
+export function authorize(principal: Principal, requirements: Requirements = {}): AuthorizeResult {
+  if (!principal || typeof principal !== 'object')
+    throw new TypeError('authorize: principal must be a Principal');
+  if (!requirements || typeof requirements !== 'object')
+    throw new TypeError('authorize: requirements must be an object');
+  const scopes = list(requirements, 'scopes');
+  const anyScopes = list(requirements, 'anyScopes');
+  const roles = list(requirements, 'roles');
+  const anyRoles = list(requirements, 'anyRoles');
+  const { orgId } = requirements;
+  if (orgId !== undefined && typeof orgId !== 'string')
+    throw new TypeError('authorize: orgId must be a string');
+
+  const deny = (reason: Reason, message: string, scope?: readonly string[]): AuthorizeResult =>
+    Object.freeze({
+      ok: false as const,
+      failure: createFailure({
+        reason,
+        message,
+        scope,
+        traceId:
+          typeof requirements.traceId === 'string' && requirements.traceId
+            ? requirements.traceId
+            : newTraceId(),
+        provider: typeof principal.provider === 'string' ? principal.provider : null,
+        realm: requirements.realm,
+      }),
+    });
+
+  if (orgId !== undefined && principal.orgId !== orgId) {
+    return deny(
+      'org_mismatch',
+      principal.orgId
+        ? 'The credential belongs to another organization'
+        : 'The credential belongs to no organization',
+    );
+  }
+
+  const held = new Set(Array.isArray(principal.scopes) ? principal.scopes : []);
+  if (scopes && !scopes.every((s) => held.has(s))) {
+    return deny('scope_insufficient', 'The credential lacks a required scope', scopes);
+  }
+  if (anyScopes && !anyScopes.some((s) => held.has(s))) {
+    return deny('scope_insufficient', 'The credential needs one of the listed scopes', anyScopes);
+  }
+
+  const has = new Set(Array.isArray(principal.roles) ? principal.roles : []);
+  if (roles && !roles.every((r) => has.has(r))) {
+    return deny('role_insufficient', 'The principal lacks a required role');
+  }
+  if (anyRoles && !anyRoles.some((r) => has.has(r))) {
+    return deny('role_insufficient', 'The principal needs one of the listed roles');
+  }
+  return ALLOWED;
+}
+
+function list(
+  requirements: Requirements,
+  field: 'scopes' | 'anyScopes' | 'roles' | 'anyRoles',
+): readonly string[] | undefined {
+  const value = requirements[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new TypeError(`authorize: ${field} must be an array of strings`);
+  }
+  if (value.length === 0 && (field === 'anyScopes' || field === 'anyRoles')) {
+    throw new TypeError(`authorize: ${field} must not be empty (it could never be satisfied)`);
+  }
+  return value;
+}

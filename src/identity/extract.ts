@@ -1,0 +1,256 @@
+import { AuthRejection } from '../core/failure';
+import type { NodeRequestLike, RequestLike } from './types';
+
+/**
+ * Where an extracted credential came from.
+ *
+ * @example
+ * ```ts
+ * const source: CredentialSource = 'x-api-key';
+ * ```
+ */
+export type CredentialSource = 'authorization' | 'x-api-key';
+
+/**
+ * A credential taken from a request, without its scheme.
+ *
+ * @example
+ * ```ts
+ * const { token, source } = extractCredential(request); // { token: 'eyJ…', source: 'authorization' }
+ * ```
+ */
+export interface ExtractedCredential {
+  readonly token: string;
+  readonly source: CredentialSource;
+}
+
+/**
+ * Options of {@link extractCredential}.
+ *
+ * @example
+ * ```ts
+ * extractCredential(request, { maxTokenBytes: 4096 });
+ * ```
+ */
+export interface ExtractOptions {
+  /** Largest credential accepted, in bytes. Default 8192. */
+  readonly maxTokenBytes?: number;
+}
+
+/**
+ * Default size cap of a credential, in bytes (8 KiB: room for large JWTs, far below header limits).
+ *
+ * @example
+ * ```ts
+ * createPlane(adapter, { maxTokenBytes: DEFAULT_MAX_TOKEN_BYTES / 2 });
+ * ```
+ */
+export const DEFAULT_MAX_TOKEN_BYTES = 8192;
+
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (token68 in RFC 9110 terms). The character
+// class excludes '=', so the trailing '=*' cannot backtrack: the match is linear.
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+const BEARER = /^bearer +(\S.*)$/is;
+// `scheme SP something`: used only to count credentials in a comma-joined value.
+const CREDENTIAL_LIKE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S/;
+const OWS = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * Takes the one credential of a request, following RFC 6750 §2.1 strictly:
+ *
+ * - `Authorization: Bearer <token68>` (scheme case-insensitive, one or more spaces) or `X-API-Key: <key>`.
+ * - No credential: `credentials_missing`.
+ * - Another scheme (`Basic`, `DPoP`, …), bad token syntax, or a credential above `maxTokenBytes`:
+ *   `credentials_malformed`.
+ * - Two Authorization (or X-API-Key) headers, several comma-separated credentials (which is how
+ *   `fetch` merges duplicate headers), a credential in both a header and the `access_token` query
+ *   parameter, or an Authorization credential plus a different X-API-Key: `credentials_ambiguous`.
+ * - An `access_token` query parameter on its own: `credentials_malformed`, because query-string tokens
+ *   (RFC 6750 §2.3) leak into logs and `Referer`, and RFC 9700 says not to use them. The client did
+ *   present a credential, so "missing" would mislead it; the message says query tokens are refused.
+ *   Form-body tokens (RFC 6750 §2.2) are not read.
+ *
+ * For node:http requests the duplicates are counted in `rawHeaders`, because node keeps only the
+ * first Authorization header in `headers`.
+ *
+ * @throws AuthRejection with one of the reasons above; never returns an empty token.
+ * @example
+ * ```ts
+ * extractCredential(new Request('https://api.example', { headers: { authorization: 'Bearer abc' } }));
+ * // { token: 'abc', source: 'authorization' }
+ * ```
+ */
+export function extractCredential(request: RequestLike, options: ExtractOptions = {}): ExtractedCredential {
+  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const { authorization, apiKey, queryToken } = readSources(request);
+
+  if (authorization.length > 1 || apiKey.length > 1) {
+    throw new AuthRejection('credentials_ambiguous', 'More than one credential header was presented');
+  }
+  const auth = authorization[0];
+  const key = apiKey[0];
+
+  if (auth !== undefined && countCredentials(auth) > 1) {
+    throw new AuthRejection('credentials_ambiguous', 'The Authorization header holds several credentials');
+  }
+  if (key?.includes(',')) {
+    throw new AuthRejection('credentials_ambiguous', 'The X-API-Key header holds several values');
+  }
+  if (queryToken && (auth !== undefined || key !== undefined)) {
+    throw new AuthRejection(
+      'credentials_ambiguous',
+      'A credential was presented in both a header and the query',
+    );
+  }
+
+  // The same key sent twice (as Bearer and as X-API-Key) is one credential; anything else is two.
+  if (auth !== undefined && key !== undefined && BEARER.exec(auth)?.[1] !== key) {
+    throw new AuthRejection(
+      'credentials_ambiguous',
+      'Both an Authorization and an X-API-Key credential were presented',
+    );
+  }
+  if (auth !== undefined) return { token: parseBearer(auth, maxTokenBytes), source: 'authorization' };
+  if (key !== undefined) {
+    checkToken(key, maxTokenBytes, 'The API key is malformed');
+    return { token: key, source: 'x-api-key' };
+  }
+  if (queryToken) {
+    throw new AuthRejection(
+      'credentials_malformed',
+      'Access tokens in the query string are not accepted; send an Authorization: Bearer header',
+    );
+  }
+  throw new AuthRejection('credentials_missing');
+}
+
+/**
+ * Checks the syntax of a bare credential (token68, within the size cap). Nothing is trimmed: a token
+ * with whitespace is malformed.
+ *
+ * @throws AuthRejection `credentials_missing` for an empty string, `credentials_malformed` otherwise.
+ * @example
+ * ```ts
+ * checkToken('eyJhbGciOi…', 8192); // ok
+ * checkToken(' abc', 8192);        // throws credentials_malformed
+ * ```
+ */
+export function checkToken(
+  token: unknown,
+  maxTokenBytes: number = DEFAULT_MAX_TOKEN_BYTES,
+  message = 'The credential is malformed',
+): asserts token is string {
+  if (typeof token !== 'string')
+    throw new AuthRejection('credentials_malformed', 'The credential is not a string');
+  if (token.length === 0) throw new AuthRejection('credentials_missing');
+  // token68 is ASCII, so characters are bytes; a longer string is rejected before the regex runs.
+  if (token.length > maxTokenBytes) {
+    throw new AuthRejection('credentials_malformed', `The credential exceeds ${maxTokenBytes} bytes`);
+  }
+  if (!TOKEN68.test(token)) throw new AuthRejection('credentials_malformed', message);
+}
+
+function parseBearer(value: string, maxTokenBytes: number): string {
+  // Room for the scheme and separators; anything longer cannot hold a token within the cap.
+  if (value.length > maxTokenBytes + 256) {
+    throw new AuthRejection('credentials_malformed', `The credential exceeds ${maxTokenBytes} bytes`);
+  }
+  if (value.length === 0)
+    throw new AuthRejection('credentials_malformed', 'The Authorization header is empty');
+  const match = BEARER.exec(value);
+  if (!match) {
+    throw new AuthRejection(
+      'credentials_malformed',
+      /^bearer(\s|$)/i.test(value)
+        ? 'The Bearer credential is malformed'
+        : 'Only the Bearer authorization scheme is accepted',
+    );
+  }
+  const token = match[1] ?? '';
+  checkToken(token, maxTokenBytes, 'The Bearer token is malformed');
+  return token;
+}
+
+// A comma never occurs in token68, so a comma-joined value is either several credentials (how fetch
+// merges duplicate headers, or a client sending a list) or one malformed credential.
+function countCredentials(value: string): number {
+  if (!value.includes(',')) return 1;
+  let count = 0;
+  for (const part of value.split(',')) if (CREDENTIAL_LIKE.test(part.replace(OWS, ''))) count++;
+  return Math.max(count, 1);
+}
+
+interface Sources {
+  readonly authorization: string[];
+  readonly apiKey: string[];
+  readonly queryToken: boolean;
+}
+
+function readSources(request: RequestLike): Sources {
+  if (!request || typeof request !== 'object' || !('headers' in request) || !request.headers) {
+    throw new AuthRejection('credentials_malformed', 'The request could not be read');
+  }
+  if (isWebRequest(request)) {
+    const headers = request.headers;
+    return {
+      authorization: present(headers.get('authorization')),
+      apiKey: present(headers.get('x-api-key')),
+      queryToken: hasQueryToken(request.url),
+    };
+  }
+  return readNode(request as NodeRequestLike);
+}
+
+function isWebRequest(request: object): request is Request {
+  const headers = (request as { headers?: unknown }).headers;
+  return typeof (headers as Headers | undefined)?.get === 'function';
+}
+
+function readNode(request: NodeRequestLike): Sources {
+  const raw = request.rawHeaders;
+  const headers = request.headers as Record<string, unknown>;
+  const authorization: string[] = [];
+  const apiKey: string[] = [];
+  if (Array.isArray(raw)) {
+    // rawHeaders is [name, value, name, value, …] exactly as received, duplicates included.
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i];
+      const value = raw[i + 1];
+      if (typeof name !== 'string' || typeof value !== 'string') continue;
+      const lower = name.toLowerCase();
+      if (lower === 'authorization') authorization.push(trim(value));
+      else if (lower === 'x-api-key') apiKey.push(trim(value));
+    }
+  }
+  // Hand-built requests, or middleware that set a header after parsing, only have `headers`.
+  return {
+    authorization: authorization.length > 0 ? authorization : values(headers.authorization),
+    apiKey: apiKey.length > 0 ? apiKey : values(headers['x-api-key']),
+    queryToken: hasQueryToken(request.url),
+  };
+}
+
+function values(value: unknown): string[] {
+  if (typeof value === 'string') return [trim(value)];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string').map(trim);
+  return [];
+}
+
+function present(value: string | null): string[] {
+  return value === null ? [] : [trim(value)];
+}
+
+function trim(value: string): string {
+  // HTTP field values exclude surrounding optional whitespace (RFC 9110 §5.5); inner spaces are kept.
+  return value.replace(OWS, '');
+}
+
+function hasQueryToken(url: unknown): boolean {
+  if (typeof url !== 'string') return false;
+  const start = url.indexOf('?');
+  if (start < 0) return false;
+  const end = url.indexOf('#', start);
+  const query = url.slice(start + 1, end < 0 ? undefined : end);
+  // URLSearchParams decodes percent-escapes (access%5Ftoken) and never throws.
+  return query.length > 0 && new URLSearchParams(query).has('access_token');
+}

@@ -1,0 +1,29 @@
+// The provider-neutral identity plane. Only createIdentityPlane reaches adapters, through dynamic
+// imports, so importing this folder loads no provider and no vendor SDK.
+export { type AuthorizeResult, authorize, type Requirements } from './authorize';
+export { createIdentityPlane } from './create';
+export {
+  type CredentialSource,
+  checkToken,
+  DEFAULT_MAX_TOKEN_BYTES,
+  type ExtractedCredential,
+  type ExtractOptions,
+  extractCredential,
+} from './extract';
+export { createPlane, type PlaneOptions } from './plane';
+export {
+  createMemoryRevocationStore,
+  type MemoryRevocationStoreOptions,
+  type RevocationKey,
+  type RevocationLookup,
+  type RevocationStore,
+} from './revocation';
+export type {
+  AdapterContext,
+  IdentityAdapter,
+  IdentityPlane,
+  NodeRequestLike,
+  RequestLike,
+  RevocationTarget,
+  VerifyOptions,
+} from './types';
