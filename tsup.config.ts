@@ -1,13 +1,12 @@
 import { defineConfig } from 'tsup';
+import { CLI_ENTRY, distName, ENTRIES, EXTERNAL } from './entries';
 
 // One entry per public subpath. Splitting keeps core classes single across entries in both formats,
 // so `instanceof` and shared caches behave the same whether a user imports one subpath or several.
 export default defineConfig({
   entry: {
-    index: 'src/index.ts',
-    oidc: 'providers/oidc/index.ts',
-    dev: 'src/dev/index.ts',
-    cli: 'src/cli/index.ts',
+    ...Object.fromEntries(Object.entries(ENTRIES).map(([subpath, file]) => [distName(subpath), file])),
+    cli: CLI_ENTRY,
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -17,5 +16,5 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   treeshake: true,
-  external: ['oidc-provider'],
+  external: EXTERNAL,
 });

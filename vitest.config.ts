@@ -1,15 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { ENTRIES } from './entries';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 export default defineConfig({
   resolve: {
-    alias: [
-      { find: /^authplane$/, replacement: here('./src/index.ts') },
-      { find: /^authplane\/oidc$/, replacement: here('./providers/oidc/index.ts') },
-      { find: /^authplane\/dev$/, replacement: here('./src/dev/index.ts') },
-    ],
+    // Tests import the public subpaths by name, resolved to source, exactly as users import them.
+    alias: Object.entries(ENTRIES).map(([subpath, file]) => ({
+      find: new RegExp(`^${escape(subpath === '.' ? 'authplane' : `authplane/${subpath.slice(2)}`)}$`),
+      replacement: here(`./${file}`),
+    })),
   },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'providers/**/*.test.ts'],

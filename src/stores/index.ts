@@ -1,0 +1,39 @@
+// `authplane/stores`: the store contracts, the memory stores and the caches. No database driver is
+// loaded from here: SQLite, PostgreSQL and Redis live in their own subpaths and import their driver lazily.
+export { type CacheOptions, createCachedApiKeyStore, createCachedRevocationStore } from './cache';
+export type {
+  ApiKeyFilter,
+  ApiKeyRecord,
+  ApiKeyStore,
+  ApiKeyUpdate,
+  ApiKeyUsage,
+  CompareAndSetResult,
+  ConnectionInput,
+  ConnectionRecord,
+  ConnectionStatus,
+  ConnectionStore,
+  IdentityLink,
+  IdentityLinkStore,
+  InvalidationChannel,
+  InvalidationEvent,
+  LinkImportBatch,
+  LinkImportResult,
+  NewIdentityLink,
+  NewOrgLink,
+  OrgLink,
+  RevocationKey,
+  RevocationLookup,
+  RevocationStore,
+} from './contracts';
+export { StoreError, type StoreErrorCode, toStoreError, unavailable } from './errors';
+export { parseEvent } from './events';
+export {
+  createMemoryApiKeyStore,
+  createMemoryConnectionStore,
+  createMemoryIdentityLinkStore,
+  createMemoryInvalidationChannel,
+  createMemoryRevocationStore,
+  type MemoryRevocationStoreOptions,
+  type MemoryStoreOptions,
+} from './memory';
+export { loadPeer } from './peer';

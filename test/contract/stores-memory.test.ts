@@ -1,0 +1,29 @@
+import { createCachedApiKeyStore, createCachedRevocationStore } from '../../src/stores/cache';
+import {
+  createMemoryApiKeyStore,
+  createMemoryConnectionStore,
+  createMemoryIdentityLinkStore,
+  createMemoryInvalidationChannel,
+  createMemoryRevocationStore,
+} from '../../src/stores/memory';
+import { apiKeyStoreContract } from './api-key-store.contract';
+import { connectionStoreContract } from './connection-store.contract';
+import { identityLinkStoreContract } from './identity-link-store.contract';
+import { revocationStoreContract } from './revocation-store.contract';
+
+apiKeyStoreContract('memory', async () => ({ store: createMemoryApiKeyStore() }));
+revocationStoreContract('memory', async () => ({ store: createMemoryRevocationStore() }));
+identityLinkStoreContract('memory', async () => ({ store: createMemoryIdentityLinkStore() }));
+connectionStoreContract('memory', async () => ({ store: createMemoryConnectionStore() }));
+
+// The caches are stores too: in front of any store they must keep its contract.
+apiKeyStoreContract('cached(memory) with an in-process channel', async () => {
+  const channel = createMemoryInvalidationChannel();
+  const store = createCachedApiKeyStore({ store: createMemoryApiKeyStore(), channel });
+  return { store, cleanup: () => store.close() };
+});
+revocationStoreContract('cached(memory) with an in-process channel', async () => {
+  const channel = createMemoryInvalidationChannel();
+  const store = createCachedRevocationStore({ store: createMemoryRevocationStore(), channel });
+  return { store, cleanup: () => store.close() };
+});
