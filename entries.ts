@@ -17,7 +17,16 @@ export const ENTRIES = {
 export const CLI_ENTRY = 'src/cli/index.ts';
 
 /** Optional peers and vendor SDKs: never bundled, loaded by dynamic import where needed. */
-export const EXTERNAL = ['@nangohq/node', 'oidc-provider', 'better-sqlite3', 'pg', 'ioredis', 'express', 'fastify', 'hono'];
+export const EXTERNAL = [
+  '@nangohq/node',
+  'oidc-provider',
+  'better-sqlite3',
+  'pg',
+  'ioredis',
+  'express',
+  'fastify',
+  'hono',
+];
 
 /** `./stores/sqlite` -> `stores/sqlite`, `.` -> `index`: the file name under dist/. */
 export const distName = (subpath: string): string => (subpath === '.' ? 'index' : subpath.slice(2));

@@ -3,13 +3,13 @@ import { defineConfig } from 'vitest/config';
 import { ENTRIES } from './entries';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 export default defineConfig({
   resolve: {
     // Tests import the public subpaths by name, resolved to source, exactly as users import them.
     alias: Object.entries(ENTRIES).map(([subpath, file]) => ({
-      find: new RegExp(`^${escape(subpath === '.' ? 'authplane' : `authplane/${subpath.slice(2)}`)}$`),
+      find: new RegExp(`^${escapeRegExp(subpath === '.' ? 'authplane' : `authplane/${subpath.slice(2)}`)}$`),
       replacement: here(`./${file}`),
     })),
   },

@@ -47,8 +47,16 @@ export async function measure(contender: Contender, durationMs: number): Promise
   gc?.();
   const heapDeltaKb = (process.memoryUsage().heapUsed - heapBefore) / 1024;
   latencies.sort((a, b) => a - b);
-  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { name: contender.name, role: contender.role, opsPerSec: i / elapsedSec, p50Us: pick(0.5), p99Us: pick(0.99), heapDeltaKb };
+  const pick = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    name: contender.name,
+    role: contender.role,
+    opsPerSec: i / elapsedSec,
+    p50Us: pick(0.5),
+    p99Us: pick(0.99),
+    heapDeltaKb,
+  };
 }
 
 /** Prints one table with ratios to the physical limit and to the best peer, all from this one run. */

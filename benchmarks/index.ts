@@ -4,5 +4,7 @@ import { benchJwtVerify } from './jwt-verify';
 
 const durationMs = Number(process.env.BENCH_MS ?? 1500);
 
-console.log(`authplane benchmarks — node ${process.version}, ${durationMs} ms per contender${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for heap figures)'}`);
+console.log(
+  `authplane benchmarks — node ${process.version}, ${durationMs} ms per contender${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for heap figures)'}`,
+);
 await benchJwtVerify(durationMs);

@@ -22,7 +22,10 @@ interface Fixture {
 }
 
 async function fixture(alg: Alg, issuer: string): Promise<Fixture> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
+  const { privateKey, publicKey } = await generateKeyPair(alg, {
+    extractable: true,
+    crv: alg === 'EdDSA' ? 'Ed25519' : undefined,
+  });
   const kid = `bench-${alg.toLowerCase()}`;
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   const nodeKey = createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' });
@@ -41,7 +44,14 @@ async function fixture(alg: Alg, issuer: string): Promise<Fixture> {
         .sign(privateKey),
     ),
   );
-  return { alg, kid, publicJwk, publicKey: nodeKey, publicPem: nodeKey.export({ type: 'spki', format: 'pem' }).toString(), tokens };
+  return {
+    alg,
+    kid,
+    publicJwk,
+    publicKey: nodeKey,
+    publicPem: nodeKey.export({ type: 'spki', format: 'pem' }).toString(),
+    tokens,
+  };
 }
 
 /** Signature-only verify with a cached KeyObject: the physical limit of any JWT verifier on node. */
@@ -50,7 +60,12 @@ function signatureOnly(f: Fixture): (token: string) => boolean {
   const digest = f.alg === 'EdDSA' ? null : 'sha256';
   return (token) => {
     const dot = token.lastIndexOf('.');
-    return cryptoVerify(digest, Buffer.from(token.slice(0, dot)), options, Buffer.from(token.slice(dot + 1), 'base64url'));
+    return cryptoVerify(
+      digest,
+      Buffer.from(token.slice(0, dot)),
+      options,
+      Buffer.from(token.slice(dot + 1), 'base64url'),
+    );
   };
 }
 
@@ -88,10 +103,19 @@ export async function benchJwtVerify(durationMs: number): Promise<void> {
     for (const f of fixtures) {
       const n = f.tokens.length;
       const tok = (i: number) => f.tokens[i % n] as string;
-      const fast = createVerifier({ key: f.publicPem, algorithms: [f.alg], allowedIss: issuer, allowedAud: AUDIENCE });
+      const fast = createVerifier({
+        key: f.publicPem,
+        algorithms: [f.alg],
+        allowedIss: issuer,
+        allowedAud: AUDIENCE,
+      });
       const sig = signatureOnly(f);
       const contenders: Contender[] = [
-        { name: 'node:crypto verify (signature only, limit)', role: 'limit', run: (i) => must(sig(tok(i)), 'node:crypto') },
+        {
+          name: 'node:crypto verify (signature only, limit)',
+          role: 'limit',
+          run: (i) => must(sig(tok(i)), 'node:crypto'),
+        },
         {
           name: 'authplane plane.verify (oidc, warm JWKS)',
           role: 'authplane',
@@ -100,11 +124,24 @@ export async function benchJwtVerify(durationMs: number): Promise<void> {
         {
           name: 'jose jwtVerify (remote JWKS, warm)',
           role: 'peer',
-          run: async (i) => must(await jwtVerify(tok(i), joseJwks, { issuer, audience: AUDIENCE, typ: 'at+jwt' }), 'jose'),
+          run: async (i) =>
+            must(await jwtVerify(tok(i), joseJwks, { issuer, audience: AUDIENCE, typ: 'at+jwt' }), 'jose'),
         },
-        { name: 'fast-jwt createVerifier (PEM key, sync)', role: 'peer', run: (i) => must(fast(tok(i)), 'fast-jwt') },
-        { name: 'aws-jwt-verify verify (hydrated)', role: 'peer', run: async (i) => must(await aws.verify(tok(i)), 'aws') },
-        { name: 'aws-jwt-verify verifySync (hydrated)', role: 'peer', run: (i) => must(aws.verifySync(tok(i)), 'aws sync') },
+        {
+          name: 'fast-jwt createVerifier (PEM key, sync)',
+          role: 'peer',
+          run: (i) => must(fast(tok(i)), 'fast-jwt'),
+        },
+        {
+          name: 'aws-jwt-verify verify (hydrated)',
+          role: 'peer',
+          run: async (i) => must(await aws.verify(tok(i)), 'aws'),
+        },
+        {
+          name: 'aws-jwt-verify verifySync (hydrated)',
+          role: 'peer',
+          run: (i) => must(aws.verifySync(tok(i)), 'aws sync'),
+        },
       ];
       const rows: Measurement[] = [];
       for (const c of contenders) rows.push(await measure(c, durationMs));

@@ -21,13 +21,25 @@ const issuer = await startDevIssuer({ port: 0 });
 const api = await startSaasBackend({ env: issuer.env(), overrides: { jwks: { cooldownSec: 1 } } });
 const rows: Row[] = [];
 
-async function call(method: string, path: string, token?: string): Promise<{ status: number; reason: string }> {
-  const res = await fetch(`${api.url}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
-  const body = res.status === 200 ? null : ((await res.json().catch(() => null)) as { reason?: string } | null);
+async function call(
+  method: string,
+  path: string,
+  token?: string,
+): Promise<{ status: number; reason: string }> {
+  const res = await fetch(`${api.url}${path}`, {
+    method,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  const body =
+    res.status === 200 ? null : ((await res.json().catch(() => null)) as { reason?: string } | null);
   return { status: res.status, reason: body?.reason ?? '' };
 }
 
-async function expect(scenario: string, expected: { status: number; reason?: string }, request: Promise<{ status: number; reason: string }>) {
+async function expect(
+  scenario: string,
+  expected: { status: number; reason?: string },
+  request: Promise<{ status: number; reason: string }>,
+) {
   const got = await request;
   const ok = got.status === expected.status && (expected.reason ?? '') === got.reason;
   rows.push({
@@ -57,15 +69,31 @@ try {
   const readToken = await issuer.mintServiceToken({ scope: 'read' });
   await expect('valid token, GET /items', { status: 200 }, call('GET', '/items', readToken));
   await expect('no token', { status: 401, reason: 'credentials_missing' }, call('GET', '/items'));
-  await expect('missing scope, POST /sync', { status: 403, reason: 'scope_insufficient' }, call('POST', '/sync', readToken));
-  await expect('another org, GET /orgs/org_globex/reports', { status: 403, reason: 'org_mismatch' }, call('GET', '/orgs/org_globex/reports', readToken));
+  await expect(
+    'missing scope, POST /sync',
+    { status: 403, reason: 'scope_insufficient' },
+    call('POST', '/sync', readToken),
+  );
+  await expect(
+    'another org, GET /orgs/org_globex/reports',
+    { status: 403, reason: 'org_mismatch' },
+    call('GET', '/orgs/org_globex/reports', readToken),
+  );
   const expired = await signWithIssuerKey({ exp: Math.floor(Date.now() / 1000) - 3600 });
   await expect('expired token', { status: 401, reason: 'token_expired' }, call('GET', '/items', expired));
   const [head, payload, signature = ''] = readToken.split('.');
   const forged = `${head}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
-  await expect('forged signature', { status: 401, reason: 'signature_invalid' }, call('GET', '/items', forged));
+  await expect(
+    'forged signature',
+    { status: 401, reason: 'signature_invalid' },
+    call('GET', '/items', forged),
+  );
   const otherAudience = await signWithIssuerKey({ aud: 'https://another-api.example' });
-  await expect('token for another audience', { status: 401, reason: 'audience_mismatch' }, call('GET', '/items', otherAudience));
+  await expect(
+    'token for another audience',
+    { status: 401, reason: 'audience_mismatch' },
+    call('GET', '/items', otherAudience),
+  );
 
   await issuer.rotateKeys();
   const rotated = await issuer.mintServiceToken({ scope: 'read' });
@@ -77,16 +105,27 @@ try {
   await issuer.rotateKeys();
   await new Promise((resolve) => setTimeout(resolve, 1100)); // past the cooldown: the cache may refetch
   const unseenKid = await signWithIssuerKey({});
-  await expect('issuer down, unseen kid', { status: 503, reason: 'provider_unavailable' }, call('GET', '/items', unseenKid));
+  await expect(
+    'issuer down, unseen kid',
+    { status: 503, reason: 'provider_unavailable' },
+    call('GET', '/items', unseenKid),
+  );
 } finally {
   await api.close();
   await issuer.stop();
 }
 
 const width = Math.max(...rows.map((r) => r.scenario.length)) + 2;
-console.log(`\nauthplane demo — provider ${api.provider}, issuer ${issuer.issuer} (local dev issuer, no vendor account)\n`);
+console.log(
+  `\nauthplane demo — provider ${api.provider}, issuer ${issuer.issuer} (local dev issuer, no vendor account)\n`,
+);
 console.log(`${'scenario'.padEnd(width)}${'expected'.padEnd(30)}${'got'.padEnd(30)}`);
-for (const r of rows) console.log(`${r.scenario.padEnd(width)}${r.expected.padEnd(30)}${r.got.padEnd(30)}${r.ok ? 'ok' : 'MISMATCH'}`);
+for (const r of rows)
+  console.log(
+    `${r.scenario.padEnd(width)}${r.expected.padEnd(30)}${r.got.padEnd(30)}${r.ok ? 'ok' : 'MISMATCH'}`,
+  );
 const bad = rows.filter((r) => !r.ok).length;
-console.log(bad === 0 ? `\nall ${rows.length} outcomes as promised` : `\n${bad} of ${rows.length} outcomes differ`);
+console.log(
+  bad === 0 ? `\nall ${rows.length} outcomes as promised` : `\n${bad} of ${rows.length} outcomes differ`,
+);
 process.exitCode = bad === 0 ? 0 : 1;

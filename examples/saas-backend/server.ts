@@ -27,8 +27,18 @@ interface Route {
 }
 
 const routes: Route[] = [
-  { method: 'GET', pattern: /^\/items$/, requires: () => ({ scopes: ['read'] }), handle: (p) => ({ items: ['a', 'b'], for: p.subject }) },
-  { method: 'POST', pattern: /^\/sync$/, requires: () => ({ scopes: ['sync:write'] }), handle: () => ({ started: true }) },
+  {
+    method: 'GET',
+    pattern: /^\/items$/,
+    requires: () => ({ scopes: ['read'] }),
+    handle: (p) => ({ items: ['a', 'b'], for: p.subject }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/sync$/,
+    requires: () => ({ scopes: ['sync:write'] }),
+    handle: () => ({ started: true }),
+  },
   {
     method: 'GET',
     pattern: /^\/orgs\/([\w-]+)\/reports$/,
@@ -57,11 +67,17 @@ export async function startSaasBackend(options: {
   /** Fields laid over what the environment gives (tests and the demo tune the JWKS cache here). */
   overrides?: Record<string, unknown>;
 }) {
-  const plane = await createIdentityPlane({ ...loadConfig(options.env), ...options.overrides } as IdentityConfigInput);
+  const plane = await createIdentityPlane({
+    ...loadConfig(options.env),
+    ...options.overrides,
+  } as IdentityConfigInput);
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    const match = routes.map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(path) : null })).find((x) => x.m);
+    if (path === '/health')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    const match = routes
+      .map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(path) : null }))
+      .find((x) => x.m);
     if (!match?.m) return void res.writeHead(404).end();
     const params = match.m.slice(1).filter((x): x is string => x !== undefined);
 
@@ -69,7 +85,9 @@ export async function startSaasBackend(options: {
     if (!result.ok) return sendFailure(res, result.failure);
     const check = authorize(result.principal, { ...match.r.requires(params), traceId: result.traceId });
     if (!check.ok) return sendFailure(res, check.failure);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(match.r.handle(result.principal, params)));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(match.r.handle(result.principal, params)));
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
