@@ -11,6 +11,7 @@ export const ENTRIES = {
   './stores/postgres': 'src/stores/postgres/index.ts',
   './stores/redis': 'src/stores/redis.ts',
   './apikeys': 'src/apikeys/index.ts',
+  './client': 'src/client/index.ts',
 } as const;
 
 /** The `authplane` command, built beside the library entries. */

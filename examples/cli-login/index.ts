@@ -12,8 +12,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-// In your project: import { … } from 'authplane/client';
-import { createEncryptedFileStorage, createTokenManager, isClientError } from '../../src/client/index';
+import { createEncryptedFileStorage, createTokenManager, isClientError } from 'authplane/client';
 
 const issuer = process.env.ACME_ISSUER ?? 'http://127.0.0.1:4455';
 const tokens = createTokenManager({

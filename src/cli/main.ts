@@ -2,6 +2,11 @@ import { parseArgs } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
 import { AuthplaneError, ConfigError } from '../core/errors';
 import { devCommand } from './commands/dev';
+import { loginCommand } from './commands/login';
+import { logoutCommand } from './commands/logout';
+import { statusCommand } from './commands/status';
+import { tokenCommand } from './commands/token';
+import { whoamiCommand } from './commands/whoami';
 import { type CliIO, type Command, EXIT_CODES, UsageError } from './types';
 
 /**
@@ -12,7 +17,14 @@ import { type CliIO, type Command, EXIT_CODES, UsageError } from './types';
  * await run(['keys', 'list'], io, [...COMMANDS, keysCommand]);
  * ```
  */
-export const COMMANDS: readonly Command[] = [devCommand];
+export const COMMANDS: readonly Command[] = [
+  devCommand,
+  loginCommand,
+  logoutCommand,
+  statusCommand,
+  tokenCommand,
+  whoamiCommand,
+];
 
 function helpText(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
