@@ -12,6 +12,8 @@ export const ENTRIES = {
   './stores/redis': 'src/stores/redis.ts',
   './apikeys': 'src/apikeys/index.ts',
   './client': 'src/client/index.ts',
+  './integration': 'src/integration/index.ts',
+  './nango': 'providers/nango/index.ts',
 } as const;
 
 /** The `authplane` command, built beside the library entries. */

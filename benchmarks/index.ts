@@ -1,6 +1,7 @@
 // `npm run bench`: every figure beside its peers, from one process, printed as ratios.
 // BENCH_MS sets how long each contender runs (default 1500 ms).
 import { benchCliToken } from './cli-token';
+import { benchIntegration } from './integration';
 import { benchJwtVerify } from './jwt-verify';
 
 const durationMs = Number(process.env.BENCH_MS ?? 1500);
@@ -9,4 +10,5 @@ console.log(
   `authplane benchmarks — node ${process.version}, ${durationMs} ms per contender${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for heap figures)'}`,
 );
 await benchJwtVerify(durationMs);
+await benchIntegration(durationMs);
 await benchCliToken();

@@ -12,4 +12,5 @@ export {
   type DevServiceClient,
   type DevSigningAlgorithm,
   type DevUser,
+  type DevWebClient,
 } from './types';

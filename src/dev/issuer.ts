@@ -16,6 +16,7 @@ import {
   type DevLogger,
   type DevSigningAlgorithm,
   type DevUser,
+  type DevWebClient,
 } from './types';
 
 type OidcProviderModule = typeof import('oidc-provider');
@@ -79,6 +80,7 @@ interface Settings {
   users: readonly DevUser[];
   deviceIntervalSec: number;
   logger: DevLogger;
+  webClients: readonly DevWebClient[];
 }
 
 function positiveInteger(path: string, value: unknown, fallback: number): number {
@@ -114,6 +116,11 @@ function settingsFrom(options: DevIssuerOptions): Settings {
     users: Object.freeze(users.map((u) => Object.freeze({ ...u, roles: Object.freeze([...u.roles]) }))),
     deviceIntervalSec: positiveInteger('deviceIntervalSec', options.deviceIntervalSec, 1),
     logger: options.logger ?? {},
+    webClients: Object.freeze(
+      (options.webClients ?? []).map((w) =>
+        Object.freeze({ ...w, redirectUris: Object.freeze([...w.redirectUris]) }),
+      ),
+    ),
   };
 }
 
@@ -224,6 +231,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
         storage,
         cookieKeys,
         errors: oidc.errors,
+        webClients: settings.webClients,
       }),
     );
     // oidc-provider sends no `interval`; clients then poll every 5 s. Tests want it short.

@@ -9,7 +9,7 @@ import type {
   errors as OidcErrors,
 } from 'oidc-provider';
 import type { DevStorage } from './adapter';
-import type { DevClients, DevSigningAlgorithm, DevUser } from './types';
+import type { DevClients, DevSigningAlgorithm, DevUser, DevWebClient } from './types';
 
 /**
  * Scopes of the API (the configured audience).
@@ -75,6 +75,8 @@ export interface ProviderSetup {
   readonly storage: DevStorage;
   readonly cookieKeys: readonly string[];
   readonly errors: typeof OidcErrors;
+  /** Extra confidential auth-code clients (`DevIssuerOptions.webClients`). */
+  readonly webClients?: readonly DevWebClient[];
 }
 
 /**
@@ -95,7 +97,7 @@ function userClaims(user: DevUser): Record<string, unknown> {
 }
 
 /** The static client registrations: the service client, its per-alg/opaque siblings and the CLI client. */
-function clientRegistrations(clients: DevClients): ClientMetadata[] {
+function clientRegistrations(clients: DevClients, web: readonly DevWebClient[] = []): ClientMetadata[] {
   const { service, cli } = clients;
   const serviceBase = {
     client_secret: service.clientSecret,
@@ -121,6 +123,18 @@ function clientRegistrations(clients: DevClients): ClientMetadata[] {
       grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       scope: cli.scopes.join(' '),
     },
+    ...web.map(
+      (w): ClientMetadata => ({
+        client_id: w.clientId,
+        client_secret: w.clientSecret,
+        application_type: 'web',
+        token_endpoint_auth_method: w.tokenEndpointAuthMethod ?? 'client_secret_basic',
+        redirect_uris: [...w.redirectUris],
+        response_types: ['code'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: cli.scopes.join(' '),
+      }),
+    ),
   ];
 }
 
@@ -143,7 +157,7 @@ export function providerConfiguration(setup: ProviderSetup): Configuration {
 
   return {
     adapter: setup.storage.factory,
-    clients: clientRegistrations(clients),
+    clients: clientRegistrations(clients, setup.webClients),
     // oidc-provider's JWK types are narrower than jose's; these are private JWKs it accepts as they are.
     jwks: { keys: setup.jwks.map((k) => ({ ...k })) } as NonNullable<Configuration['jwks']>,
     cookies: { keys: [...setup.cookieKeys] },

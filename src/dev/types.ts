@@ -79,6 +79,31 @@ export interface DevIssuerOptions {
   readonly deviceIntervalSec?: number;
   /** Diagnostics sink; silent by default. */
   readonly logger?: DevLogger;
+  /**
+   * Extra confidential web clients (auth code + PKCE + rotating refresh tokens), e.g. to let the dev
+   * issuer play a connector's OAuth authorization server. None by default.
+   */
+  readonly webClients?: readonly DevWebClient[];
+}
+
+/**
+ * A confidential web client registered through `DevIssuerOptions.webClients`: authorization code
+ * (PKCE accepted), refresh tokens with `offline_access` (rotated on every use; `prompt=consent` is
+ * needed for oidc-provider to grant `offline_access`), the OIDC and API scopes.
+ *
+ * @example
+ * ```ts
+ * await startDevIssuer({ webClients: [{ clientId: 'connector', clientSecret: 's3cret-for-tests',
+ *   redirectUris: ['http://127.0.0.1:8080/callback'] }] });
+ * ```
+ */
+export interface DevWebClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Exact redirect URIs (loopback http is accepted for dev). */
+  readonly redirectUris: readonly string[];
+  /** How the client authenticates at the token endpoint. Default `client_secret_basic`. */
+  readonly tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
 }
 
 /**
