@@ -5,6 +5,10 @@
 export const ENTRIES = {
   '.': 'src/index.ts',
   './oidc': 'providers/oidc/index.ts',
+  './legacy': 'providers/legacy/index.ts',
+  './auth0': 'providers/auth0/index.ts',
+  './clerk': 'providers/clerk/index.ts',
+  './migration': 'src/migration/index.ts',
   './dev': 'src/dev/index.ts',
   './stores': 'src/stores/index.ts',
   './stores/sqlite': 'src/stores/sqlite.ts',
@@ -12,6 +16,10 @@ export const ENTRIES = {
   './stores/redis': 'src/stores/redis.ts',
   './apikeys': 'src/apikeys/index.ts',
   './client': 'src/client/index.ts',
+  './node': 'src/http/node.ts',
+  './express': 'src/http/express.ts',
+  './fastify': 'src/http/fastify.ts',
+  './hono': 'src/http/hono.ts',
   './integration': 'src/integration/index.ts',
   './nango': 'providers/nango/index.ts',
 } as const;

@@ -5,19 +5,34 @@ export { ENV_VARIABLES, loadConfig } from './config/env';
 export {
   ASYMMETRIC_ALGORITHMS,
   type AsymmetricAlgorithm,
+  type Auth0Config,
+  type Auth0ConfigInput,
+  auth0PlaneConfigSchema,
+  type ClerkConfig,
+  type ClerkConfigInput,
+  clerkPlaneConfigSchema,
   FLAG_NAMES,
   type FlagName,
   type Flags,
   flagsSchema,
+  HMAC_ALGORITHMS,
   type IdentityConfig,
   type IdentityConfigInput,
   identityConfigSchema,
+  type LegacyConfig,
+  type LegacyConfigInput,
+  type LegacyPlaneConfig,
+  legacyPlaneConfigSchema,
+  type MigrationPlaneConfig,
+  type MigrationPlaneConfigInput,
+  migrationPlaneConfigSchema,
   type OidcConfig,
   type OidcConfigInput,
   type OidcPlaneConfig,
   oidcPlaneConfigSchema,
   PROVIDER_NAMES,
   type ProviderName,
+  tokenCacheSchema,
 } from './config/schema';
 export { AuthplaneError, ConfigError } from './core/errors';
 export {
@@ -35,6 +50,18 @@ export { isReason, REASON_CODES, REASONS, type Reason, type Rfc6750Error } from 
 export { type HttpFailure, TRACE_ID_HEADER, toHttp, toResponse } from './core/response';
 export { newTraceId, parseTraceparent, traceIdFrom } from './core/trace';
 export { type AuthorizeResult, authorize, type Requirements } from './identity/authorize';
+export {
+  type AccessTarget,
+  type AuthorizationDecision,
+  type Authorizer,
+  type AuthorizerOptions,
+  createAuthorizer,
+  type HookContext,
+  type MembershipAnswer,
+  type MembershipHook,
+  type OrgRequirements,
+  type VisibilityHook,
+} from './identity/authorizer';
 export { createIdentityPlane } from './identity/create';
 export {
   type CredentialSource,
@@ -61,3 +88,20 @@ export type {
   RevocationTarget,
   VerifyOptions,
 } from './identity/types';
+export {
+  type AuditEvent,
+  type AuditEventType,
+  type AuditHook,
+  type Auditor,
+  type AuditorOptions,
+  createAuditor,
+  type JwksFetchOutcome,
+  looksLikeCredential,
+  type PrincipalSummary,
+  type PrivilegedAction,
+  type PrivilegedOutcome,
+  REDACTED,
+  recordJwksFetch,
+  sanitizeDetails,
+  type TelemetryOptions,
+} from './telemetry/index';

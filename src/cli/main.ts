@@ -1,9 +1,12 @@
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
 import { AuthplaneError, ConfigError } from '../core/errors';
+import { dbCommand } from './commands/db';
 import { devCommand } from './commands/dev';
+import { keysCommand } from './commands/keys';
 import { loginCommand } from './commands/login';
 import { logoutCommand } from './commands/logout';
+import { migrateCommand } from './commands/migrate';
 import { statusCommand } from './commands/status';
 import { tokenCommand } from './commands/token';
 import { whoamiCommand } from './commands/whoami';
@@ -19,11 +22,14 @@ import { type CliIO, type Command, EXIT_CODES, UsageError } from './types';
  */
 export const COMMANDS: readonly Command[] = [
   devCommand,
+  keysCommand,
+  dbCommand,
   loginCommand,
   logoutCommand,
   statusCommand,
   tokenCommand,
   whoamiCommand,
+  migrateCommand,
 ];
 
 function helpText(commands: readonly Command[]): string {

@@ -32,7 +32,33 @@ export const ENV_VARIABLES = Object.freeze({
   timeoutMs: 'AUTHPLANE_TIMEOUT_MS',
   maxTokenBytes: 'AUTHPLANE_MAX_TOKEN_BYTES',
   realm: 'AUTHPLANE_REALM',
+  // provider=legacy (AUTHPLANE_ISSUER, AUTHPLANE_AUDIENCE, AUTHPLANE_ALGORITHMS, AUTHPLANE_TOKEN_TYPE apply too)
+  secret: 'AUTHPLANE_LEGACY_SECRET',
+  publicKey: 'AUTHPLANE_LEGACY_PUBLIC_KEY',
+  requireJti: 'AUTHPLANE_LEGACY_REQUIRE_JTI',
+  'claims.subject': 'AUTHPLANE_LEGACY_USER_ID_CLAIM',
+  'claims.org': 'AUTHPLANE_LEGACY_ORG_CLAIM',
+  'claims.roles': 'AUTHPLANE_LEGACY_ROLES_CLAIM',
+  'claims.scopes': 'AUTHPLANE_LEGACY_SCOPES_CLAIM',
+  'claims.tokenType': 'AUTHPLANE_LEGACY_TOKEN_TYPE_CLAIM',
+  'claims.kind': 'AUTHPLANE_LEGACY_KIND_CLAIM',
+  // provider=auth0 (AUTHPLANE_ALGORITHMS, AUTHPLANE_TOKEN_TYPE, AUTHPLANE_TIMEOUT_MS apply too)
+  domain: 'AUTHPLANE_AUTH0_DOMAIN',
+  customDomains: 'AUTHPLANE_AUTH0_CUSTOM_DOMAINS',
+  clientId: 'AUTHPLANE_AUTH0_CLIENT_ID',
+  clientSecret: 'AUTHPLANE_AUTH0_CLIENT_SECRET',
+  rolesClaim: 'AUTHPLANE_AUTH0_ROLES_CLAIM',
+  // provider=clerk
+  secretKey: 'AUTHPLANE_CLERK_SECRET_KEY',
+  publishableKey: 'AUTHPLANE_CLERK_PUBLISHABLE_KEY',
+  jwtKey: 'AUTHPLANE_CLERK_JWT_KEY',
+  machineSecretKey: 'AUTHPLANE_CLERK_MACHINE_SECRET_KEY',
+  apiUrl: 'AUTHPLANE_CLERK_API_URL',
+  authorizedParties: 'AUTHPLANE_CLERK_AUTHORIZED_PARTIES',
 } as const);
+
+/** Provider-specific audience variable (`AUTHPLANE_AUDIENCE` is the fallback). */
+const AUTH0_AUDIENCE = 'AUTHPLANE_AUTH0_AUDIENCE';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -54,6 +80,24 @@ type Env = Readonly<Record<string, string | undefined>>;
  * | `AUTHPLANE_TIMEOUT_MS` | `timeoutMs` | integer |
  * | `AUTHPLANE_MAX_TOKEN_BYTES` | `maxTokenBytes` | integer |
  * | `AUTHPLANE_REALM` | `realm` | string |
+ * | `AUTHPLANE_LEGACY_SECRET` | `secret` (legacy) | HS256 secret, at least 32 bytes |
+ * | `AUTHPLANE_LEGACY_PUBLIC_KEY` | `publicKey` (legacy) | PEM (`\n` escapes accepted) or a JWK as JSON |
+ * | `AUTHPLANE_LEGACY_REQUIRE_JTI` | `requireJti` (legacy) | boolean |
+ * | `AUTHPLANE_LEGACY_USER_ID_CLAIM`, `…_ORG_CLAIM`, `…_ROLES_CLAIM`, `…_TOKEN_TYPE_CLAIM`, `…_KIND_CLAIM` | `claims.*` (legacy) | claim names |
+ * | `AUTHPLANE_LEGACY_SCOPES_CLAIM` | `claims.scopes` (legacy) | comma-separated claim names |
+ * | `AUTHPLANE_AUTH0_DOMAIN` | `domain` (auth0) | bare host name (`acme.eu.auth0.com`) |
+ * | `AUTHPLANE_AUTH0_CUSTOM_DOMAINS` | `customDomains` (auth0) | comma-separated host names |
+ * | `AUTHPLANE_AUTH0_AUDIENCE` | `audience` (auth0; else `AUTHPLANE_AUDIENCE`) | one value or a comma-separated list |
+ * | `AUTHPLANE_AUTH0_CLIENT_ID`, `…_CLIENT_SECRET` | `clientId`, `clientSecret` (auth0, Management API) | |
+ * | `AUTHPLANE_AUTH0_ROLES_CLAIM` | `rolesClaim` (auth0) | namespaced claim name |
+ * | `AUTHPLANE_CLERK_SECRET_KEY`, `…_PUBLISHABLE_KEY`, `…_MACHINE_SECRET_KEY` | `secretKey`, `publishableKey`, `machineSecretKey` (clerk) | |
+ * | `AUTHPLANE_CLERK_JWT_KEY` | `jwtKey` (clerk) | PEM (`\n` escapes accepted) |
+ * | `AUTHPLANE_CLERK_API_URL` | `apiUrl` (clerk) | URL |
+ * | `AUTHPLANE_CLERK_AUTHORIZED_PARTIES` | `authorizedParties` (clerk, required) | comma-separated origins; `none` switches the check off |
+ *
+ * With `AUTHPLANE_PROVIDER=legacy`, `AUTHPLANE_ISSUER` / `AUTHPLANE_AUDIENCE` are enforced when set,
+ * `AUTHPLANE_ALGORITHMS` pins the algorithms and `AUTHPLANE_TOKEN_TYPE` is the required `token_type`
+ * claim (default `access`; empty or `none` switches it off).
  *
  * Unset or empty variables are left out (defaults apply), except `AUTHPLANE_TOKEN_TYPE` where empty
  * means "no typ check". The result is validated here too, so that every error is a `ConfigError`
@@ -103,6 +147,39 @@ export function loadConfig(env: Env = process.env): IdentityConfigInput {
   set('timeoutMs', number(read(v.timeoutMs), v.timeoutMs, true));
   set('maxTokenBytes', number(read(v.maxTokenBytes), v.maxTokenBytes, true));
   set('realm', read(v.realm));
+  if (provider === 'legacy') {
+    set('secret', read(v.secret));
+    set('publicKey', publicKey(read(v.publicKey), v.publicKey));
+    set('requireJti', boolean(read(v.requireJti), v.requireJti));
+    const claims: Record<string, unknown> = {};
+    for (const field of ['subject', 'org', 'roles', 'tokenType', 'kind'] as const) {
+      const value = read(v[`claims.${field}`]);
+      if (value !== undefined) claims[field] = value;
+    }
+    const scopes = commaList(read(v['claims.scopes']));
+    if (scopes !== undefined) claims.scopes = scopes;
+    if (Object.keys(claims).length > 0) config.claims = claims;
+  }
+  if (provider === 'auth0') {
+    set('domain', read(v.domain));
+    set('customDomains', commaList(read(v.customDomains)));
+    set('audience', audience(read(AUTH0_AUDIENCE), AUTH0_AUDIENCE));
+    if (config.audience === undefined) throw new ConfigError(AUTH0_AUDIENCE, 'is required');
+    set('clientId', read(v.clientId));
+    set('clientSecret', read(v.clientSecret));
+    set('rolesClaim', read(v.rolesClaim));
+  }
+  if (provider === 'clerk') {
+    set('secretKey', read(v.secretKey));
+    set('publishableKey', read(v.publishableKey));
+    const pem = read(v.jwtKey);
+    set('jwtKey', pem?.includes('\\n') ? pem.replaceAll('\\n', '\n') : pem);
+    set('machineSecretKey', read(v.machineSecretKey));
+    set('apiUrl', read(v.apiUrl));
+    const parties = read(v.authorizedParties);
+    if (parties !== undefined)
+      config.authorizedParties = parties.toLowerCase() === 'none' ? null : commaList(parties);
+  }
 
   const endpoint = read(v['introspection.endpoint']);
   const clientId = read(v['introspection.clientId']);
@@ -143,6 +220,19 @@ function variableFor(path: readonly string[]): string {
     if (variable) return variable;
   }
   return 'AUTHPLANE_PROVIDER';
+}
+
+// A PEM pasted into an env file often has literal `\n`; a value starting with `{` is a JWK.
+function publicKey(value: string | undefined, name: string): string | Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (value.startsWith('{')) {
+    try {
+      return JSON.parse(value) as Record<string, unknown>;
+    } catch {
+      throw new ConfigError(name, 'must be a PEM public key or a JWK in JSON');
+    }
+  }
+  return value.includes('\\n') ? value.replaceAll('\\n', '\n') : value;
 }
 
 function commaList(value: string | undefined): string[] | undefined {

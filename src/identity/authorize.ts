@@ -22,6 +22,14 @@ export interface Requirements {
   readonly roles?: readonly string[];
   /** At least one of these roles. */
   readonly anyRoles?: readonly string[];
+  /**
+   * Every one of these permissions. Checked against `principal.scopes` (which unites OAuth scopes and
+   * provider permissions); for another org reached through a membership hook (`createAuthorizer`),
+   * against the permissions the hook returned for that org.
+   */
+  readonly permissions?: readonly string[];
+  /** At least one of these permissions. */
+  readonly anyPermissions?: readonly string[];
   /** The principal's org must be exactly this one (a principal without an org never matches). `undefined` checks nothing. */
   readonly orgId?: string;
   /** Trace id of the failure: pass the one of the authentication decision to keep one trace. Generated otherwise. */
@@ -47,11 +55,12 @@ const ALLOWED: AuthorizeResult = Object.freeze({ ok: true });
  * Checks a verified principal against a resource's requirements. Pure and synchronous: no I/O, the same
  * answer for the same input. Checks run in this order and the first unmet one decides:
  * `orgId` (`org_mismatch`), `scopes`/`anyScopes` (`scope_insufficient`, with `failure.scope` listing the
- * required scopes for the RFC 6750 `scope=` attribute), `roles`/`anyRoles` (`role_insufficient`).
+ * required scopes for the RFC 6750 `scope=` attribute), `permissions`/`anyPermissions` (also
+ * `scope_insufficient`), `roles`/`anyRoles` (`role_insufficient`).
  *
- * Extension point: org *membership* (`org_membership_missing`, answered by a directory hook) is
- * asynchronous by nature and will be a separate async check layered on top of this function, so that
- * `authorize` itself stays pure. Malformed requirements (not an object, a non-array list, an empty
+ * Org *membership* (`org_membership_missing`, answered by a directory hook) is asynchronous by nature:
+ * `createAuthorizer({ isMember })` layers it on top of this function, so that `authorize` itself stays
+ * pure. Malformed requirements (not an object, a non-array list, an empty
  * `any*` list) throw a `TypeError`: they are programmer errors, not request failures.
  *
  * @example
@@ -70,6 +79,8 @@ export function authorize(principal: Principal, requirements: Requirements = {})
   const anyScopes = list(requirements, 'anyScopes');
   const roles = list(requirements, 'roles');
   const anyRoles = list(requirements, 'anyRoles');
+  const permissions = list(requirements, 'permissions');
+  const anyPermissions = list(requirements, 'anyPermissions');
   const { orgId } = requirements;
   if (orgId !== undefined && typeof orgId !== 'string')
     throw new TypeError('authorize: orgId must be a string');
@@ -106,6 +117,12 @@ export function authorize(principal: Principal, requirements: Requirements = {})
   if (anyScopes && !anyScopes.some((s) => held.has(s))) {
     return deny('scope_insufficient', 'The credential needs one of the listed scopes', anyScopes);
   }
+  if (permissions && !permissions.every((p) => held.has(p))) {
+    return deny('scope_insufficient', 'The principal lacks a required permission', permissions);
+  }
+  if (anyPermissions && !anyPermissions.some((p) => held.has(p))) {
+    return deny('scope_insufficient', 'The principal needs one of the listed permissions', anyPermissions);
+  }
 
   const has = new Set(Array.isArray(principal.roles) ? principal.roles : []);
   if (roles && !roles.every((r) => has.has(r))) {
@@ -119,14 +136,14 @@ export function authorize(principal: Principal, requirements: Requirements = {})
 
 function list(
   requirements: Requirements,
-  field: 'scopes' | 'anyScopes' | 'roles' | 'anyRoles',
+  field: 'scopes' | 'anyScopes' | 'roles' | 'anyRoles' | 'permissions' | 'anyPermissions',
 ): readonly string[] | undefined {
   const value = requirements[field];
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
     throw new TypeError(`authorize: ${field} must be an array of strings`);
   }
-  if (value.length === 0 && (field === 'anyScopes' || field === 'anyRoles')) {
+  if (value.length === 0 && field.startsWith('any')) {
     throw new TypeError(`authorize: ${field} must not be empty (it could never be satisfied)`);
   }
   return value;

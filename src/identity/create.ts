@@ -1,12 +1,22 @@
 import type { z } from 'zod';
+import type { ApiKeys } from '../apikeys/keys';
 import {
+  auth0PlaneConfigSchema,
+  clerkPlaneConfigSchema,
   type FlagName,
   flagsSchema,
   type IdentityConfigInput,
+  legacyPlaneConfigSchema,
+  type MigrationPlaneConfigInput,
+  migrationPlaneConfigSchema,
   type OidcConfig,
   oidcPlaneConfigSchema,
 } from '../config/schema';
 import { ConfigError } from '../core/errors';
+import type { MigrationPlane } from '../migration/plane';
+import type { AuditHook } from '../telemetry/audit';
+import { recordJwksFetch, type TelemetryOptions } from '../telemetry/metrics';
+import { routeApiKeys } from './api-key-routing';
 import { createPlane, type PlaneOptions } from './plane';
 import type { RevocationStore } from './revocation';
 import type { IdentityAdapter, IdentityPlane } from './types';
@@ -28,12 +38,34 @@ export interface ProviderEntry {
   readonly schema: z.ZodType;
   readonly flag?: FlagName;
   readonly vendorPackage?: string;
-  /** Receives the validated, frozen configuration without the plane-only fields (`revocation`, `flags`). */
-  readonly load: (config: unknown) => Promise<IdentityAdapter>;
+  /**
+   * Receives the validated, frozen configuration without the plane-only fields (`revocation`, `flags`,
+   * `audit`, `telemetry`), and what the plane shares with its adapter (the telemetry providers).
+   */
+  readonly load: (config: unknown, context: ProviderLoadContext) => Promise<IdentityAdapter>;
+  /** Turns the plane built around the adapter into a richer one (the migration plane adds `plane.migration`). */
+  readonly wrap?: (plane: IdentityPlane, adapter: IdentityAdapter) => IdentityPlane;
+}
+
+/**
+ * What `createIdentityPlane` hands an adapter loader besides its configuration.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * load: async (config, { telemetry }) => createOidcAdapter(config, { onJwksFetch: (e) => recordJwksFetch(e, telemetry) })
+ * ```
+ */
+export interface ProviderLoadContext {
+  readonly telemetry?: TelemetryOptions;
+  /** The plane's validated feature flags (the migration plane gates a flagged side with them). */
+  readonly flags?: Readonly<Partial<Record<FlagName, boolean>>>;
+  /** The registry the plane is built from (the migration plane builds its two sides with it). */
+  readonly registry?: Readonly<Record<string, ProviderEntry>>;
 }
 
 /** Fields only the plane uses; adapters never see them. */
-type PlaneOnlyField = 'revocation' | 'flags';
+type PlaneOnlyField = 'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys';
 
 /**
  * Types a registry entry against its schema: `load` receives that schema's validated output.
@@ -48,10 +80,11 @@ export function defineProvider<S extends z.ZodType>(entry: {
   schema: S;
   flag?: FlagName;
   vendorPackage?: string;
-  load: (config: Omit<z.output<S>, PlaneOnlyField>) => Promise<IdentityAdapter>;
+  load: (config: Omit<z.output<S>, PlaneOnlyField>, context: ProviderLoadContext) => Promise<IdentityAdapter>;
+  wrap?: (plane: IdentityPlane, adapter: IdentityAdapter) => IdentityPlane;
 }): ProviderEntry {
   // Sound: createIdentityPlane only calls load with the output of this entry's schema.
-  return Object.freeze({ ...entry, load: entry.load as (config: unknown) => Promise<IdentityAdapter> });
+  return Object.freeze({ ...entry, load: entry.load as ProviderEntry['load'] });
 }
 
 /**
@@ -67,10 +100,45 @@ export function defineProvider<S extends z.ZodType>(entry: {
 export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = Object.freeze({
   oidc: defineProvider({
     schema: oidcPlaneConfigSchema,
-    load: async (config: OidcConfig) => {
+    load: async (config: OidcConfig, { telemetry }) => {
       const { createOidcAdapter } = await import('../../providers/oidc/index');
-      return createOidcAdapter(config);
+      // Every JWKS fetch becomes an `authplane.jwks.fetches` data point.
+      return createOidcAdapter(config, { onJwksFetch: (event) => recordJwksFetch(event, telemetry) });
     },
+  }),
+  legacy: defineProvider({
+    schema: legacyPlaneConfigSchema,
+    load: async (config) => {
+      const { createLegacyAdapter } = await import('../../providers/legacy/index');
+      return createLegacyAdapter(config);
+    },
+  }),
+  // Vendor adapters: behind their flag, and their SDK (an optional peer) is loaded only here.
+  auth0: defineProvider({
+    schema: auth0PlaneConfigSchema,
+    flag: 'auth0',
+    vendorPackage: 'auth0',
+    load: async (config, { telemetry }) => {
+      const { createAuth0Adapter } = await import('../../providers/auth0/index');
+      return createAuth0Adapter(config, { onJwksFetch: (event) => recordJwksFetch(event, telemetry) });
+    },
+  }),
+  clerk: defineProvider({
+    schema: clerkPlaneConfigSchema,
+    flag: 'clerk',
+    vendorPackage: '@clerk/backend',
+    load: async (config, { telemetry }) => {
+      const { createClerkAdapter } = await import('../../providers/clerk/index');
+      return createClerkAdapter(config, { onJwksFetch: (event) => recordJwksFetch(event, telemetry) });
+    },
+  }),
+  // Two providers side by side (src/migration): each side is built by its own entry of this registry.
+  migration: defineProvider({
+    schema: migrationPlaneConfigSchema,
+    load: async (config, context) =>
+      (await import('../migration/config')).loadMigrationAdapter(config, context),
+    wrap: (plane, adapter) =>
+      (adapter as unknown as { decorate(p: IdentityPlane): IdentityPlane }).decorate(plane),
   }),
 });
 
@@ -82,7 +150,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = Object.freeze(
  * adapter imported, lazily, so that unused providers and vendor SDKs are never loaded.
  *
  * Plane fields shared by every provider: `revocation` (a `RevocationStore`; in-memory by default),
- * `realm`, `maxTokenBytes`, `flags`, `clock`.
+ * `realm`, `maxTokenBytes`, `flags`, `clock`, `audit` (an `AuditHook`), `telemetry` (OpenTelemetry
+ * meter and tracer providers other than the global ones), `apiKeys` (a `createApiKeys` service:
+ * credentials it `matches()` are verified by it, everything else by the provider; keys are revoked
+ * with `keys.revoke`, never `plane.revoke`, and the plane does not close the service).
  *
  * @throws ConfigError for every configuration problem, including an unknown provider (the message
  * lists the valid ones) and a missing optional vendor package (the message names it).
@@ -92,7 +163,11 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = Object.freeze(
  * const result = await plane.authenticate(request);
  * ```
  */
-export async function createIdentityPlane(config: IdentityConfigInput): Promise<IdentityPlane> {
+export async function createIdentityPlane(config: MigrationPlaneConfigInput): Promise<MigrationPlane>;
+export async function createIdentityPlane(config: IdentityConfigInput): Promise<IdentityPlane>;
+export async function createIdentityPlane(
+  config: IdentityConfigInput | MigrationPlaneConfigInput,
+): Promise<IdentityPlane> {
   return createIdentityPlaneFrom(PROVIDERS, config);
 }
 
@@ -140,9 +215,23 @@ export async function createIdentityPlaneFrom(
   const validated = deepFreezePlain(parsed.data) as Record<string, unknown>;
 
   // The adapter sees only its own fields: the revocation store and the flags are the plane's business.
-  const { revocation: _revocation, flags: _flags, ...adapterFields } = validated;
-  const adapter = await loadAdapter(entry, provider, Object.freeze(adapterFields));
-  return createPlane(adapter, planeOptions(validated));
+  const {
+    revocation: _revocation,
+    flags: _flags,
+    audit: _audit,
+    telemetry: _telemetry,
+    apiKeys,
+    ...adapterFields
+  } = validated;
+  const options = planeOptions(validated);
+  const adapter = await loadAdapter(entry, provider, Object.freeze(adapterFields), {
+    telemetry: options.telemetry,
+    flags: flags.data,
+    registry,
+  });
+  // API keys are routed by format in front of the provider (see routeApiKeys); the plane stays one plane.
+  const plane = createPlane(apiKeys ? routeApiKeys(adapter, apiKeys as ApiKeys) : adapter, options);
+  return entry.wrap ? entry.wrap(plane, adapter) : plane;
 }
 
 function planeOptions(config: Record<string, unknown>): PlaneOptions {
@@ -151,6 +240,11 @@ function planeOptions(config: Record<string, unknown>): PlaneOptions {
     realm: typeof config.realm === 'string' ? config.realm : undefined,
     maxTokenBytes: typeof config.maxTokenBytes === 'number' ? config.maxTokenBytes : undefined,
     clock: typeof config.clock === 'function' ? (config.clock as () => number) : undefined,
+    audit: typeof config.audit === 'function' ? (config.audit as AuditHook) : undefined,
+    telemetry:
+      config.telemetry && typeof config.telemetry === 'object'
+        ? (config.telemetry as TelemetryOptions)
+        : undefined,
   };
 }
 
@@ -158,9 +252,10 @@ async function loadAdapter(
   entry: ProviderEntry,
   provider: string,
   config: unknown,
+  context: ProviderLoadContext,
 ): Promise<IdentityAdapter> {
   try {
-    return await entry.load(config);
+    return await entry.load(config, context);
   } catch (err) {
     const pkg = entry.vendorPackage;
     if (pkg && isModuleNotFound(err, pkg)) {

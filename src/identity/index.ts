@@ -1,6 +1,18 @@
 // The provider-neutral identity plane. Only createIdentityPlane reaches adapters, through dynamic
 // imports, so importing this folder loads no provider and no vendor SDK.
 export { type AuthorizeResult, authorize, type Requirements } from './authorize';
+export {
+  type AccessTarget,
+  type AuthorizationDecision,
+  type Authorizer,
+  type AuthorizerOptions,
+  createAuthorizer,
+  type HookContext,
+  type MembershipAnswer,
+  type MembershipHook,
+  type OrgRequirements,
+  type VisibilityHook,
+} from './authorizer';
 export { createIdentityPlane } from './create';
 export {
   type CredentialSource,

@@ -1,6 +1,11 @@
+import { context, type Span, trace } from '@opentelemetry/api';
 import { AuthRejection, type AuthResult, failureFromError } from '../core/failure';
 import { freezePrincipal, type Principal } from '../core/principal';
 import { newTraceId, traceIdFrom } from '../core/trace';
+import { type AuditHook, createAuditor } from '../telemetry/audit';
+import { recordDecision, type TelemetryOptions } from '../telemetry/metrics';
+import { activeTracer, endDecisionSpan, spanTraceId, startDecisionSpan } from '../telemetry/tracing';
+import { keyServiceOf } from './api-key-routing';
 import { checkToken, DEFAULT_MAX_TOKEN_BYTES, extractCredential } from './extract';
 import { createMemoryRevocationStore, type RevocationStore } from './revocation';
 import type { IdentityAdapter, IdentityPlane, RequestLike, RevocationTarget, VerifyOptions } from './types';
@@ -22,6 +27,13 @@ export interface PlaneOptions {
   readonly maxTokenBytes?: number;
   /** Test seam for the default revocation store: epoch milliseconds. */
   readonly clock?: () => number;
+  /**
+   * Receives an `auth.succeeded` / `auth.failed` event per decision, and what the application records
+   * through `plane.audit`. Errors thrown by the hook are swallowed and never change a decision.
+   */
+  readonly audit?: AuditHook;
+  /** Meter and tracer providers other than the global OpenTelemetry ones. */
+  readonly telemetry?: TelemetryOptions;
 }
 
 // A caller-supplied trace id is echoed in a response header, so it must be a single header-safe token.
@@ -32,6 +44,12 @@ const SAFE_TRACE_ID = /^[\x21-\x7e]{1,128}$/;
  * decision (`options.traceId`, else the request's W3C `traceparent`, else a new one), credential
  * extraction, the revocation check (by `claims.jti` and `sessionId`, refused as `token_revoked`),
  * abort handling (`provider_unavailable`) and the conversion of every thrown error into a failure.
+ *
+ * Telemetry: every decision adds to the `authplane.decisions` counter (provider, outcome, reason) and
+ * the `authplane.decision.duration` histogram, runs inside an `authplane.authenticate` /
+ * `authplane.verify` span whose trace id is the decision's (when an OpenTelemetry SDK is installed; no
+ * span work otherwise), and emits `auth.succeeded` / `auth.failed` to the `audit` hook. None of them
+ * ever carries the credential.
  *
  * `authenticate` and `verify` never throw and never reject, whatever they are given: a non-string token
  * or a value that is not a request is `credentials_malformed`, an unexpected adapter fault fails closed
@@ -52,7 +70,62 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
   const realm = options.realm;
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const store = options.revocation ?? createMemoryRevocationStore({ clock: options.clock });
+  const telemetry = options.telemetry;
+  const auditor = createAuditor(options.audit, { clock: options.clock });
   let closed = false;
+
+  // Metrics, span end and audit for one decision. Never throws: telemetry cannot change a result.
+  const observe = (result: AuthResult, started: number, span: Span | undefined): void => {
+    try {
+      const reason = result.ok ? null : result.failure.reason;
+      const decider = result.ok ? result.principal.provider : (result.failure.provider ?? provider);
+      recordDecision(
+        { provider: decider, reason, durationSec: (performance.now() - started) / 1000 },
+        telemetry,
+      );
+      if (span) {
+        endDecisionSpan(span, {
+          provider: decider,
+          reason,
+          traceId: result.ok ? result.traceId : result.failure.traceId,
+        });
+      }
+      if (auditor.enabled) {
+        if (result.ok) auditor.succeeded(result.principal, result.traceId);
+        else auditor.failed(result.failure);
+      }
+    } catch {
+      // Swallowed by contract.
+    }
+  };
+
+  // Runs one decision inside its span when tracing is on; the span's trace id becomes the decision's
+  // unless the caller chose one, so logs, responses and traces share it.
+  const instrumented = async (
+    name: string,
+    traceparent: () => string | null,
+    run: (spanTrace: string | null) => Promise<AuthResult>,
+  ): Promise<AuthResult> => {
+    const started = performance.now();
+    const tracer = activeTracer(telemetry?.tracerProvider);
+    let span: Span | undefined;
+    let result: AuthResult;
+    if (tracer) {
+      try {
+        span = startDecisionSpan(tracer, name, provider, traceparent());
+      } catch {
+        span = undefined;
+      }
+    }
+    if (span) {
+      const active = span;
+      result = await context.with(trace.setSpan(context.active(), active), () => run(spanTraceId(active)));
+    } else {
+      result = await run(null);
+    }
+    observe(result, started, span);
+    return result;
+  };
 
   const throwIfUnusable = (signal: AbortSignal | undefined): void => {
     if (closed) throw new AuthRejection('provider_unavailable', 'The identity plane is closed');
@@ -90,7 +163,8 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
       }
       throwIfUnusable(signal);
     } catch (err) {
-      return fail(err, traceId, provider);
+      // An API key refused by the key service in front of the adapter is that service's decision.
+      return fail(err, traceId, keyServiceOf(err) ?? provider);
     }
     return { ok: true, principal, traceId };
   };
@@ -98,38 +172,52 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
   const plane: IdentityPlane = {
     provider,
 
-    async authenticate(request: RequestLike, verifyOptions?: VerifyOptions): Promise<AuthResult> {
-      let traceId = callerTraceId(verifyOptions);
-      const signal = signalOf(verifyOptions);
-      try {
-        traceId ??= traceIdFrom(readTraceparent(request));
-        throwIfUnusable(signal);
-      } catch (err) {
-        return fail(err, traceId ?? newTraceId(), provider);
-      }
-      try {
-        const { token } = extractCredential(request, { maxTokenBytes });
-        return await decide(token, traceId, signal);
-      } catch (err) {
-        // decide() never throws: whatever lands here was decided before any adapter was reached.
-        return fail(err, traceId, null);
-      }
+    audit: auditor,
+
+    authenticate(request: RequestLike, verifyOptions?: VerifyOptions): Promise<AuthResult> {
+      return instrumented(
+        'authplane.authenticate',
+        () => readTraceparent(request),
+        async (spanTrace) => {
+          let traceId = callerTraceId(verifyOptions);
+          const signal = signalOf(verifyOptions);
+          try {
+            traceId ??= spanTrace ?? traceIdFrom(readTraceparent(request));
+            throwIfUnusable(signal);
+          } catch (err) {
+            return fail(err, traceId ?? newTraceId(), provider);
+          }
+          try {
+            const { token } = extractCredential(request, { maxTokenBytes });
+            return await decide(token, traceId, signal);
+          } catch (err) {
+            // decide() never throws: whatever lands here was decided before any adapter was reached.
+            return fail(err, traceId, null);
+          }
+        },
+      );
     },
 
-    async verify(token: string, verifyOptions?: VerifyOptions): Promise<AuthResult> {
-      const traceId = callerTraceId(verifyOptions) ?? newTraceId();
-      const signal = signalOf(verifyOptions);
-      try {
-        throwIfUnusable(signal);
-      } catch (err) {
-        return fail(err, traceId, provider);
-      }
-      try {
-        checkToken(token, maxTokenBytes);
-        return await decide(token, traceId, signal);
-      } catch (err) {
-        return fail(err, traceId, null);
-      }
+    verify(token: string, verifyOptions?: VerifyOptions): Promise<AuthResult> {
+      return instrumented(
+        'authplane.verify',
+        () => null,
+        async (spanTrace) => {
+          const traceId = callerTraceId(verifyOptions) ?? spanTrace ?? newTraceId();
+          const signal = signalOf(verifyOptions);
+          try {
+            throwIfUnusable(signal);
+          } catch (err) {
+            return fail(err, traceId, provider);
+          }
+          try {
+            checkToken(token, maxTokenBytes);
+            return await decide(token, traceId, signal);
+          } catch (err) {
+            return fail(err, traceId, null);
+          }
+        },
+      );
     },
 
     async revoke(target: RevocationTarget): Promise<void> {
@@ -162,6 +250,15 @@ function signalOf(options: VerifyOptions | undefined): AbortSignal | undefined {
 }
 
 function readTraceparent(request: RequestLike): string | null {
+  // A hostile object may throw from a getter; the decision then simply starts a new trace.
+  try {
+    return readTraceparentUnsafe(request);
+  } catch {
+    return null;
+  }
+}
+
+function readTraceparentUnsafe(request: RequestLike): string | null {
   const headers = (request as { headers?: unknown } | null)?.headers;
   if (!headers || typeof headers !== 'object') return null;
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get('traceparent');

@@ -1,5 +1,6 @@
 import type { AuthResult } from '../core/failure';
 import type { Principal } from '../core/principal';
+import type { Auditor } from '../telemetry/audit';
 
 /**
  * What `authenticate` accepts: a Web `Request`, or the node:http shape (`IncomingMessage`, Express and
@@ -95,7 +96,31 @@ export type RevocationTarget = ({ readonly jti: string } | { readonly sessionId:
 export interface IdentityPlane {
   /** The configured adapter's name (`oidc`, `auth0`, `migration`, …). */
   readonly provider: string;
-  /** Extracts the credential from a request and verifies it. */
+  /**
+   * Records audit events through the plane's `audit` hook (a no-op without one): `privileged` actions
+   * (`plane.audit.privileged({ action: 'execution.start', principal, orgId, traceId })`) and
+   * `authz.denied` for checks made outside the HTTP adapters.
+   */
+  readonly audit: Auditor;
+  /**
+   * Extracts the credential from a request and verifies it. With a Web `Request` this is the whole
+   * integration for fetch-style runtimes — Next.js route handlers, Bun, Deno, Cloudflare Workers — no
+   * adapter needed: answer a failure with `toResponse(result.failure)` (status, `WWW-Authenticate`,
+   * `Retry-After`, `x-trace-id`, JSON body) and check scopes, roles and org with `authorize` (or
+   * `createAuthorizer().check` for org membership), passing `result.traceId` to keep one trace.
+   *
+   * @example
+   * ```ts
+   * // app/api/orgs/[orgId]/reports/route.ts (Next.js App Router)
+   * export async function GET(request: Request, { params }: { params: Promise<{ orgId: string }> }) {
+   *   const result = await plane.authenticate(request);
+   *   if (!result.ok) return toResponse(result.failure);
+   *   const check = authorize(result.principal, { scopes: ['read'], orgId: (await params).orgId, traceId: result.traceId });
+   *   if (!check.ok) return toResponse(check.failure);
+   *   return Response.json({ reports: [] });
+   * }
+   * ```
+   */
   authenticate(request: RequestLike, options?: VerifyOptions): Promise<AuthResult>;
   /** Verifies a bare credential string (no `Bearer ` prefix). */
   verify(token: string, options?: VerifyOptions): Promise<AuthResult>;

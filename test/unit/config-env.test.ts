@@ -60,9 +60,9 @@ describe('loadConfig', () => {
   });
 
   it('AUTHPLANE_TOKEN_TYPE: none or empty switches the typ check off; unset keeps the default', () => {
-    expect(loadConfig({ ...base, AUTHPLANE_TOKEN_TYPE: 'none' }).tokenType).toBeNull();
-    expect(loadConfig({ ...base, AUTHPLANE_TOKEN_TYPE: '' }).tokenType).toBeNull();
-    expect(loadConfig({ ...base, AUTHPLANE_TOKEN_TYPE: 'NONE' }).tokenType).toBeNull();
+    expect(loadConfig({ ...base, AUTHPLANE_TOKEN_TYPE: 'none' })).toHaveProperty('tokenType', null);
+    expect(loadConfig({ ...base, AUTHPLANE_TOKEN_TYPE: '' })).toHaveProperty('tokenType', null);
+    expect(loadConfig({ ...base, AUTHPLANE_TOKEN_TYPE: 'NONE' })).toHaveProperty('tokenType', null);
     expect(loadConfig(base)).not.toHaveProperty('tokenType');
   });
 
@@ -81,9 +81,11 @@ describe('loadConfig', () => {
       ['0', false],
       ['no', false],
     ] as const) {
-      expect(loadConfig({ ...base, AUTHPLANE_ALLOW_INSECURE_REQUESTS: value }).allowInsecureRequests).toBe(
-        expected,
-      );
+      // A union member of its own once other providers join the config union: narrow to the oidc fields.
+      const config = loadConfig({ ...base, AUTHPLANE_ALLOW_INSECURE_REQUESTS: value }) as {
+        allowInsecureRequests?: boolean;
+      };
+      expect(config.allowInsecureRequests).toBe(expected);
     }
     expect(loadConfig({ ...base, AUTHPLANE_FLAGS: 'auth0=on,clerk=true,nango=0' }).flags).toEqual({
       auth0: true,
@@ -137,7 +139,7 @@ describe('loadConfig', () => {
     const saved = { ...process.env };
     try {
       Object.assign(process.env, base);
-      expect(loadConfig().issuer).toBe('https://id.example');
+      expect(loadConfig()).toHaveProperty('issuer', 'https://id.example');
     } finally {
       for (const key of Object.keys(base)) if (!(key in saved)) delete process.env[key];
     }

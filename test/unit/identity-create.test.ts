@@ -183,9 +183,10 @@ describe('provider registry: flags and vendor packages', () => {
     },
   };
 
-  it('the real registry has oidc, ungated', () => {
-    expect(Object.keys(PROVIDERS)).toEqual(['oidc']);
+  it('the real registry has the first-party providers (oidc, legacy), ungated', () => {
+    expect(Object.keys(PROVIDERS)).toEqual(expect.arrayContaining(['oidc', 'legacy']));
     expect(PROVIDERS.oidc?.flag).toBeUndefined();
+    expect(PROVIDERS.legacy?.flag).toBeUndefined();
     expect(Object.isFrozen(PROVIDERS)).toBe(true);
   });
 

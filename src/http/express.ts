@@ -1,0 +1,164 @@
+/**
+ * authplane/express: middleware and route guards for Express 5.
+ *
+ * @example
+ * ```ts
+ * import { authenticate, requireOrg, requireScopes } from 'authplane/express';
+ * app.use('/api', authenticate(plane));
+ * app.get('/api/orgs/:orgId/reports', requireOrg({ param: 'orgId' }), requireScopes('read'), (req, res) => res.json(req.auth));
+ * ```
+ */
+import type { Request, RequestHandler } from 'express';
+import type { Principal } from '../core/principal';
+import type { IdentityPlane } from '../identity/types';
+import { writeFailure } from './node';
+import {
+  type AuthenticateOptions,
+  binder,
+  type Guard,
+  type GuardRequirements,
+  names,
+  type OrgSource,
+  orgGuard,
+  requirementsGuard,
+  runGuard,
+} from './shared';
+
+export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
+export { traceIdOf } from './shared';
+
+declare global {
+  // Express types its request through this global namespace.
+  namespace Express {
+    interface Request {
+      /** The authenticated principal, set by `authenticate(plane)` from `authplane/express`. */
+      auth?: Principal;
+    }
+  }
+}
+
+/**
+ * Authenticates the request with the plane: the principal lands on `req.auth`, or the response is the
+ * failure (401/400/503 with `WWW-Authenticate`, `Retry-After`, `x-trace-id` and a JSON body) and
+ * `next` is not called. Duplicate Authorization headers are seen in `rawHeaders`.
+ *
+ * @example
+ * ```ts
+ * app.use(authenticate(plane, { authorizer: createAuthorizer({ isMember }) }));
+ * ```
+ */
+export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions): RequestHandler {
+  const bind = binder(plane, options);
+  return async function authplaneAuthenticate(req, res, next) {
+    const result = await plane.authenticate(req);
+    if (!result.ok) return writeFailure(res, result.failure);
+    req.auth = result.principal;
+    bind(req, result.principal, result.traceId);
+    next();
+  };
+}
+
+/**
+ * Requires every listed scope: 403 `scope_insufficient` with the RFC 6750 `scope` attribute otherwise.
+ *
+ * @example
+ * ```ts
+ * app.post('/sync', requireScopes('sync:write'), handler);
+ * ```
+ */
+export function requireScopes(...scopes: string[]): RequestHandler {
+  return wrap(
+    requirementsGuard({ scopes: names(scopes, 'requireScopes') }, 'requireScopes'),
+    'requireScopes',
+  );
+}
+
+/**
+ * Requires at least one of the listed scopes.
+ *
+ * @example
+ * ```ts
+ * app.get('/items', requireAnyScope('read', 'admin'), handler);
+ * ```
+ */
+export function requireAnyScope(...scopes: string[]): RequestHandler {
+  return wrap(
+    requirementsGuard({ anyScopes: names(scopes, 'requireAnyScope') }, 'requireAnyScope'),
+    'requireAnyScope',
+  );
+}
+
+/**
+ * Requires every listed role (in the org `requireOrg` established, else the token's).
+ *
+ * @example
+ * ```ts
+ * app.delete('/orgs/:orgId', requireOrg({ param: 'orgId' }), requireRoles('owner'), handler);
+ * ```
+ */
+export function requireRoles(...roles: string[]): RequestHandler {
+  return wrap(requirementsGuard({ roles: names(roles, 'requireRoles') }, 'requireRoles'), 'requireRoles');
+}
+
+/**
+ * Requires at least one of the listed roles.
+ *
+ * @example
+ * ```ts
+ * app.get('/admin', requireAnyRole('admin', 'owner'), handler);
+ * ```
+ */
+export function requireAnyRole(...roles: string[]): RequestHandler {
+  return wrap(
+    requirementsGuard({ anyRoles: names(roles, 'requireAnyRole') }, 'requireAnyRole'),
+    'requireAnyRole',
+  );
+}
+
+/**
+ * Resolves the org the request acts on (`'token'`, `{ param }`, `{ header }` or a function) and checks it
+ * against the principal: `org_mismatch`, or `org_membership_missing` through the authorizer's hook.
+ *
+ * @example
+ * ```ts
+ * app.get('/orgs/:orgId/reports', requireOrg({ param: 'orgId' }), handler);
+ * ```
+ */
+export function requireOrg(source: OrgSource<Request>, requirements: GuardRequirements = {}): RequestHandler {
+  return wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg');
+}
+
+/**
+ * Requires any combination of scopes, roles, permissions, org and workspace (the visibility hook).
+ *
+ * @example
+ * ```ts
+ * app.get('/reports', requireAccess({ permissions: ['reports:read'] }), handler);
+ * ```
+ */
+export function requireAccess(requirements: GuardRequirements): RequestHandler {
+  return wrap(requirementsGuard(requirements, 'requireAccess'), 'requireAccess');
+}
+
+function wrap(guard: Guard<Request>, name: string): RequestHandler {
+  return async function authplaneGuard(req, res, next) {
+    const failure = await runGuard(
+      guard,
+      req,
+      req,
+      {
+        param: (key) => {
+          const value = (req.params as Record<string, unknown> | undefined)?.[key];
+          return typeof value === 'string' ? value : undefined;
+        },
+        header: (key) => {
+          const value = req.headers[key];
+          return typeof value === 'string' ? value : undefined;
+        },
+      },
+      name,
+    );
+    if (failure) return writeFailure(res, failure);
+    next();
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * authplane/fastify: a Fastify 5 plugin decorating `request.auth`, and route guards.
+ *
+ * @example
+ * ```ts
+ * import { authenticate, requireScopes } from 'authplane/fastify';
+ * await app.register(authenticate(plane));
+ * app.get('/items', { onRequest: requireScopes('read') }, async (request) => ({ for: request.auth?.subject }));
+ * ```
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthFailure } from '../core/failure';
+import type { Principal } from '../core/principal';
+import { toHttp } from '../core/response';
+import type { IdentityPlane } from '../identity/types';
+import {
+  type AuthenticateOptions,
+  binder,
+  type Guard,
+  type GuardRequirements,
+  names,
+  type OrgSource,
+  orgGuard,
+  requirementsGuard,
+  runGuard,
+} from './shared';
+
+export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
+export { traceIdOf } from './shared';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated principal, set by the `authenticate(plane)` plugin from `authplane/fastify`; null before it ran. */
+    auth: Principal | null;
+  }
+}
+
+/**
+ * A route guard: use it as a route's `onRequest` hook, which runs after the plugin's and before the body
+ * is parsed (an unauthorized body is never read), or as a `preHandler`.
+ *
+ * @example
+ * ```ts
+ * const canRead: FastifyGuard = requireScopes('read');
+ * app.get('/items', { onRequest: canRead }, handler);
+ * ```
+ */
+export type FastifyGuard = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>;
+
+/**
+ * A plugin that decorates `request.auth` and authenticates every request of the scope it is registered
+ * in (an `onRequest` hook): the principal lands on `request.auth`, or the reply is the failure
+ * (401/400/503, `WWW-Authenticate`, `Retry-After`, `x-trace-id`, JSON body). Like fastify-plugin, it
+ * is not encapsulated: register it inside a child scope to leave other routes public. The raw node
+ * request is read, so duplicate Authorization headers are seen.
+ *
+ * @example
+ * ```ts
+ * await app.register(async (api) => {
+ *   await api.register(authenticate(plane));
+ *   api.get('/items', { onRequest: requireScopes('read') }, async (request) => request.auth);
+ * });
+ * ```
+ */
+export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions): FastifyPluginAsync {
+  const bind = binder(plane, options);
+  const plugin: FastifyPluginAsync = async (fastify) => {
+    if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
+    fastify.addHook('onRequest', async (request, reply) => {
+      const result = await plane.authenticate(request.raw);
+      if (!result.ok) return sendFailure(reply, result.failure);
+      request.auth = result.principal;
+      bind(request, result.principal, result.traceId);
+    });
+  };
+  // What fastify-plugin does, without depending on it: the hook applies to the registering scope.
+  return Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'authplane',
+  });
+}
+
+/**
+ * Requires every listed scope: 403 `scope_insufficient` with the RFC 6750 `scope` attribute otherwise.
+ *
+ * @example
+ * ```ts
+ * app.post('/sync', { onRequest: requireScopes('sync:write') }, handler);
+ * ```
+ */
+export function requireScopes(...scopes: string[]): FastifyGuard {
+  return wrap(
+    requirementsGuard({ scopes: names(scopes, 'requireScopes') }, 'requireScopes'),
+    'requireScopes',
+  );
+}
+
+/**
+ * Requires at least one of the listed scopes.
+ *
+ * @example
+ * ```ts
+ * app.get('/items', { onRequest: requireAnyScope('read', 'admin') }, handler);
+ * ```
+ */
+export function requireAnyScope(...scopes: string[]): FastifyGuard {
+  return wrap(
+    requirementsGuard({ anyScopes: names(scopes, 'requireAnyScope') }, 'requireAnyScope'),
+    'requireAnyScope',
+  );
+}
+
+/**
+ * Requires every listed role (in the org `requireOrg` established, else the token's).
+ *
+ * @example
+ * ```ts
+ * app.get('/admin', { onRequest: requireRoles('admin') }, handler);
+ * ```
+ */
+export function requireRoles(...roles: string[]): FastifyGuard {
+  return wrap(requirementsGuard({ roles: names(roles, 'requireRoles') }, 'requireRoles'), 'requireRoles');
+}
+
+/**
+ * Requires at least one of the listed roles.
+ *
+ * @example
+ * ```ts
+ * app.get('/admin', { onRequest: requireAnyRole('admin', 'owner') }, handler);
+ * ```
+ */
+export function requireAnyRole(...roles: string[]): FastifyGuard {
+  return wrap(
+    requirementsGuard({ anyRoles: names(roles, 'requireAnyRole') }, 'requireAnyRole'),
+    'requireAnyRole',
+  );
+}
+
+/**
+ * Resolves the org the request acts on (`'token'`, `{ param }`, `{ header }` or a function) and checks it
+ * against the principal: `org_mismatch`, or `org_membership_missing` through the authorizer's hook.
+ *
+ * @example
+ * ```ts
+ * app.get('/orgs/:orgId/reports', { onRequest: [requireOrg({ param: 'orgId' }), requireScopes('read')] }, handler);
+ * ```
+ */
+export function requireOrg(
+  source: OrgSource<FastifyRequest>,
+  requirements: GuardRequirements = {},
+): FastifyGuard {
+  return wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg');
+}
+
+/**
+ * Requires any combination of scopes, roles, permissions, org and workspace (the visibility hook).
+ *
+ * @example
+ * ```ts
+ * app.get('/reports', { onRequest: requireAccess({ permissions: ['reports:read'] }) }, handler);
+ * ```
+ */
+export function requireAccess(requirements: GuardRequirements): FastifyGuard {
+  return wrap(requirementsGuard(requirements, 'requireAccess'), 'requireAccess');
+}
+
+function wrap(guard: Guard<FastifyRequest>, name: string): FastifyGuard {
+  return async function authplaneGuard(request, reply) {
+    const failure = await runGuard(
+      guard,
+      request,
+      request,
+      {
+        param: (key) => {
+          const value = (request.params as Record<string, unknown> | undefined)?.[key];
+          return typeof value === 'string' ? value : undefined;
+        },
+        header: (key) => {
+          const value = request.headers[key];
+          return typeof value === 'string' ? value : undefined;
+        },
+      },
+      name,
+    );
+    return failure ? sendFailure(reply, failure) : undefined;
+  };
+}
+
+function sendFailure(reply: FastifyReply, failure: AuthFailure): FastifyReply {
+  const { status, headers, body } = toHttp(failure);
+  return reply.code(status).headers(headers).send(body);
+}

@@ -1,0 +1,166 @@
+/**
+ * authplane/hono: middleware and route guards for Hono 4, on any runtime (the request is the Web
+ * `Request`; failures are `toResponse`).
+ *
+ * @example
+ * ```ts
+ * import { authenticate, requireScopes, type AuthEnv } from 'authplane/hono';
+ * const app = new Hono<AuthEnv>();
+ * app.use('/api/*', authenticate(plane));
+ * app.get('/api/items', requireScopes('read'), (c) => c.json({ for: c.var.auth.subject }));
+ * ```
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Principal } from '../core/principal';
+import { toResponse } from '../core/response';
+import type { IdentityPlane } from '../identity/types';
+import {
+  type AuthenticateOptions,
+  binder,
+  type Guard,
+  type GuardRequirements,
+  names,
+  type OrgSource,
+  orgGuard,
+  requirementsGuard,
+  runGuard,
+} from './shared';
+
+export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
+export { traceIdOf } from './shared';
+
+/**
+ * The Hono environment `authenticate` provides: `c.var.auth` / `c.get('auth')` is the principal.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<AuthEnv>();
+ * app.get('/me', authenticate(plane), (c) => c.json({ subject: c.get('auth').subject }));
+ * ```
+ */
+export type AuthEnv = { Variables: { auth: Principal } };
+
+/**
+ * Authenticates the request with the plane: the principal is set as `auth`, or the middleware answers
+ * with `toResponse(failure)` (401/400/503, `WWW-Authenticate`, `Retry-After`, `x-trace-id`, JSON body).
+ * A repeated Authorization header reaches the Web `Request` joined with a comma, and is refused as
+ * `credentials_ambiguous`.
+ *
+ * @example
+ * ```ts
+ * app.use('/api/*', authenticate(plane, { authorizer: createAuthorizer({ isMember }) }));
+ * ```
+ */
+export function authenticate(
+  plane: IdentityPlane,
+  options?: AuthenticateOptions,
+): MiddlewareHandler<AuthEnv> {
+  const bind = binder(plane, options);
+  return async function authplaneAuthenticate(c, next) {
+    const result = await plane.authenticate(c.req.raw);
+    if (!result.ok) return toResponse(result.failure);
+    c.set('auth', result.principal);
+    bind(c, result.principal, result.traceId);
+    await next();
+  };
+}
+
+/**
+ * Requires every listed scope: 403 `scope_insufficient` with the RFC 6750 `scope` attribute otherwise.
+ *
+ * @example
+ * ```ts
+ * app.post('/sync', requireScopes('sync:write'), handler);
+ * ```
+ */
+export function requireScopes(...scopes: string[]): MiddlewareHandler<AuthEnv> {
+  return wrap(
+    requirementsGuard({ scopes: names(scopes, 'requireScopes') }, 'requireScopes'),
+    'requireScopes',
+  );
+}
+
+/**
+ * Requires at least one of the listed scopes.
+ *
+ * @example
+ * ```ts
+ * app.get('/items', requireAnyScope('read', 'admin'), handler);
+ * ```
+ */
+export function requireAnyScope(...scopes: string[]): MiddlewareHandler<AuthEnv> {
+  return wrap(
+    requirementsGuard({ anyScopes: names(scopes, 'requireAnyScope') }, 'requireAnyScope'),
+    'requireAnyScope',
+  );
+}
+
+/**
+ * Requires every listed role (in the org `requireOrg` established, else the token's).
+ *
+ * @example
+ * ```ts
+ * app.get('/admin', requireRoles('admin'), handler);
+ * ```
+ */
+export function requireRoles(...roles: string[]): MiddlewareHandler<AuthEnv> {
+  return wrap(requirementsGuard({ roles: names(roles, 'requireRoles') }, 'requireRoles'), 'requireRoles');
+}
+
+/**
+ * Requires at least one of the listed roles.
+ *
+ * @example
+ * ```ts
+ * app.get('/admin', requireAnyRole('admin', 'owner'), handler);
+ * ```
+ */
+export function requireAnyRole(...roles: string[]): MiddlewareHandler<AuthEnv> {
+  return wrap(
+    requirementsGuard({ anyRoles: names(roles, 'requireAnyRole') }, 'requireAnyRole'),
+    'requireAnyRole',
+  );
+}
+
+/**
+ * Resolves the org the request acts on (`'token'`, `{ param }`, `{ header }` or a function of the context)
+ * and checks it against the principal: `org_mismatch`, or `org_membership_missing` through the hook.
+ *
+ * @example
+ * ```ts
+ * app.get('/orgs/:orgId/reports', requireOrg({ param: 'orgId' }), requireScopes('read'), handler);
+ * ```
+ */
+export function requireOrg(
+  source: OrgSource<Context<AuthEnv>>,
+  requirements: GuardRequirements = {},
+): MiddlewareHandler<AuthEnv> {
+  return wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg');
+}
+
+/**
+ * Requires any combination of scopes, roles, permissions, org and workspace (the visibility hook).
+ *
+ * @example
+ * ```ts
+ * app.get('/reports', requireAccess({ permissions: ['reports:read'] }), handler);
+ * ```
+ */
+export function requireAccess(requirements: GuardRequirements): MiddlewareHandler<AuthEnv> {
+  return wrap(requirementsGuard(requirements, 'requireAccess'), 'requireAccess');
+}
+
+function wrap(guard: Guard<Context<AuthEnv>>, name: string): MiddlewareHandler<AuthEnv> {
+  return async function authplaneGuard(c, next) {
+    const param = c.req.param as unknown as (key: string) => string | undefined;
+    const failure = await runGuard(
+      guard,
+      c,
+      c,
+      { param: (key) => param.call(c.req, key), header: (key) => c.req.header(key) },
+      name,
+    );
+    if (failure) return toResponse(failure);
+    await next();
+  };
+}
