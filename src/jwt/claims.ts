@@ -11,36 +11,50 @@ import type { JwtClaims } from './types';
  * ```
  */
 export interface ClaimsPolicy {
-  readonly issuer: string;
-  readonly audiences: ReadonlySet<string>;
+  /** Exact `iss`, or null when the issuer deliberately issues no `iss` (legacy tokens): then not checked. */
+  readonly issuer: string | null;
+  /** Accepted `aud` values, or null when the tokens carry no audience (legacy tokens): then not checked. */
+  readonly audiences: ReadonlySet<string> | null;
   readonly clockToleranceSec: number;
+  /** Whether `sub` must be a non-empty string (true unless the subject lives in another claim). */
+  readonly requireSubject: boolean;
 }
 
 /**
- * Builds a frozen claims policy.
+ * Builds a frozen claims policy. `issuer` and `audience` are required; `null` switches the check off
+ * explicitly (never by omission), for legacy issuers whose tokens carry no `iss`/`aud`.
  *
  * @example
  * ```ts
  * createClaimsPolicy({ issuer, audience: 'https://api.example', clockToleranceSec: 5 });
+ * createClaimsPolicy({ issuer: null, audience: null, clockToleranceSec: 5, requireSubject: false }); // legacy
  * ```
  */
 export function createClaimsPolicy(options: {
-  issuer: string;
-  audience: string | readonly string[];
+  issuer: string | null;
+  audience: string | readonly string[] | null;
   clockToleranceSec: number;
+  requireSubject?: boolean;
 }): ClaimsPolicy {
-  const audiences = new Set(typeof options.audience === 'string' ? [options.audience] : options.audience);
-  return Object.freeze({ issuer: options.issuer, audiences, clockToleranceSec: options.clockToleranceSec });
+  const audience = options.audience;
+  const audiences = audience === null ? null : new Set(typeof audience === 'string' ? [audience] : audience);
+  return Object.freeze({
+    issuer: options.issuer,
+    audiences,
+    clockToleranceSec: options.clockToleranceSec,
+    requireSubject: options.requireSubject ?? true,
+  });
 }
 
 /**
  * Checks the registered claims of a signature-verified token (RFC 7519 §4.1, RFC 9068 §2.2).
  *
- * - `iss` exactly equal to the issuer, else `issuer_mismatch`;
- * - `aud` (string or array) intersecting the audiences, else `audience_mismatch`;
+ * - `iss` exactly equal to the issuer, else `issuer_mismatch` (a null issuer: `iss`, when present, must be a string);
+ * - `aud` (string or array) intersecting the audiences, else `audience_mismatch` (null audiences: `aud`,
+ *   when present, must be a string or an array of strings);
  * - `exp` required and numeric; past (beyond the tolerance): `token_expired`;
  * - `nbf`/`iat` in the future beyond the tolerance: `token_not_yet_valid`;
- * - `sub` a non-empty string; `jti`, `sid`, `client_id` strings when present;
+ * - `sub` a non-empty string (when `requireSubject`; else a non-empty string when present); `jti`, `sid`, `client_id` strings when present;
  * - any required claim missing or of the wrong type: `claims_invalid`.
  *
  * @example
@@ -50,17 +64,26 @@ export function createClaimsPolicy(options: {
  */
 export function checkClaims(claims: JwtClaims, policy: ClaimsPolicy, nowSec: number): void {
   const iss = claims.iss;
-  if (typeof iss !== 'string') throw invalid('The token has no issuer');
-  if (iss !== policy.issuer) throw new AuthRejection('issuer_mismatch');
+  if (policy.issuer !== null) {
+    if (typeof iss !== 'string') throw invalid('The token has no issuer');
+    if (iss !== policy.issuer) throw new AuthRejection('issuer_mismatch');
+  } else if (iss !== undefined && typeof iss !== 'string') {
+    throw invalid('The token issuer is not a string');
+  }
 
   const aud = claims.aud;
-  if (typeof aud === 'string') {
-    if (!policy.audiences.has(aud)) throw new AuthRejection('audience_mismatch');
+  const audiences = policy.audiences;
+  if (audiences === null) {
+    if (aud !== undefined && typeof aud !== 'string' && !isStringArray(aud)) {
+      throw invalid('The token audience is not a string');
+    }
+  } else if (typeof aud === 'string') {
+    if (!audiences.has(aud)) throw new AuthRejection('audience_mismatch');
   } else if (Array.isArray(aud) && aud.length > 0) {
     let match = false;
     for (const value of aud) {
       if (typeof value !== 'string') throw invalid('The token audience is not a string');
-      if (policy.audiences.has(value)) match = true;
+      if (audiences.has(value)) match = true;
     }
     if (!match) throw new AuthRejection('audience_mismatch');
   } else {
@@ -84,7 +107,9 @@ export function checkClaims(claims: JwtClaims, policy: ClaimsPolicy, nowSec: num
   }
 
   const sub = claims.sub;
-  if (typeof sub !== 'string' || sub.length === 0) throw invalid('The token has no subject');
+  if (policy.requireSubject || sub !== undefined) {
+    if (typeof sub !== 'string' || sub.length === 0) throw invalid('The token has no subject');
+  }
   if (claims.jti !== undefined && typeof claims.jti !== 'string')
     throw invalid('The token jti is not a string');
   if (claims.sid !== undefined && typeof claims.sid !== 'string')
@@ -92,6 +117,10 @@ export function checkClaims(claims: JwtClaims, policy: ClaimsPolicy, nowSec: num
   if (claims.client_id !== undefined && typeof claims.client_id !== 'string') {
     throw invalid('The token client_id is not a string');
   }
+}
+
+function isStringArray(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 function isNumericDate(value: unknown): value is number {

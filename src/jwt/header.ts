@@ -22,20 +22,32 @@ export interface HeaderPolicy {
   readonly tokenType: string | null;
 }
 
+/** The HMAC algorithms a shared-secret verifier may allow (RFC 7518 §3.2). */
+const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(['HS256', 'HS384', 'HS512']);
+
 /**
  * Builds a header policy. `none` and every `HS*` algorithm are refused even if listed: keys come
  * from public key sets, and an HMAC "verified" with a public key is the classic confusion attack.
+ * With `symmetric: true` (the keys are one shared secret, `createSecretKey`) it is the other way round:
+ * only `HS256/384/512` from the list are kept and every asymmetric algorithm is refused, so a verifier
+ * is never both at once.
  *
  * @example
  * ```ts
  * createHeaderPolicy({ algorithms: ['RS256', 'ES256'], tokenType: 'application/at+jwt' });
+ * createHeaderPolicy({ algorithms: ['HS256'], tokenType: null, symmetric: true }); // legacy shared secret
  * ```
  */
 export function createHeaderPolicy(options: {
   algorithms: readonly string[];
   tokenType: string | null;
+  symmetric?: boolean;
 }): HeaderPolicy {
-  const algorithms = new Set(options.algorithms.filter((alg) => alg !== 'none' && !alg.startsWith('HS')));
+  const algorithms = new Set(
+    options.symmetric === true
+      ? options.algorithms.filter((alg) => HMAC_ALGORITHMS.has(alg))
+      : options.algorithms.filter((alg) => alg !== 'none' && !alg.startsWith('HS')),
+  );
   return Object.freeze({
     algorithms,
     tokenType: options.tokenType === null ? null : normalizeMediaType(options.tokenType),

@@ -28,8 +28,15 @@ export { DEFAULT_MAX_JWKS_BYTES, type FetchJwksOptions, fetchJwks, JwksFetchErro
 export { buildKeyIndex, KeyIndex } from './key-index';
 export { type ImportResult, importJwk, MIN_RSA_BITS } from './keys';
 export { createLocalKeySet } from './local-keys';
+export { createSecretKey, type HmacAlgorithm, MIN_HMAC_SECRET_BYTES } from './secret-key';
 export { verifySignature } from './signature';
 export type { JwtClaims, JwtHeader, KeyResolver, VerificationKey, VerifyArgs } from './types';
+export {
+  createVerifiedTokenCache,
+  type VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+  type VerifiedTokenFacts,
+} from './verified-cache';
 export {
   createJwtVerifier,
   type JwtVerifier,

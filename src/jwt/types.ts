@@ -45,7 +45,8 @@ export interface JwtClaims {
  */
 export interface VerificationKey {
   readonly kid: string | undefined;
-  readonly kty: 'RSA' | 'EC' | 'OKP';
+  /** `oct` only for a shared HMAC secret (`createSecretKey`), which only a `symmetric` verifier accepts. */
+  readonly kty: 'RSA' | 'EC' | 'OKP' | 'oct';
   /** The header `alg` values this key may verify (type-pinned, narrowed by the JWK's own `alg`). */
   readonly algorithms: ReadonlySet<string>;
   readonly keyObject: KeyObject;

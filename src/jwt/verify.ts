@@ -13,14 +13,21 @@ import type { JwtClaims, JwtHeader, KeyResolver, VerificationKey } from './types
  * ```
  */
 export interface JwtVerifierOptions {
-  /** Exact `iss`. */
-  readonly issuer: string;
-  /** Accepted `aud` values (one must match). */
-  readonly audience: string | readonly string[];
-  /** Allowed `alg` values; `none` and `HS*` are refused even if listed. */
+  /** Exact `iss`; `null` switches the check off explicitly (legacy tokens without `iss`). */
+  readonly issuer: string | null;
+  /** Accepted `aud` values (one must match); `null` switches the check off explicitly (legacy tokens). */
+  readonly audience: string | readonly string[] | null;
+  /** Allowed `alg` values; `none` and `HS*` are refused even if listed (unless `symmetric`). */
   readonly algorithms: readonly string[];
-  /** Where keys come from: `createJwksCache(...)` or `createLocalKeySet(...)`. */
+  /** Where keys come from: `createJwksCache(...)`, `createLocalKeySet(...)` or `createSecretKey(...)`. */
   readonly keys: KeyResolver;
+  /**
+   * True when `keys` is a shared HMAC secret (`createSecretKey`): then ONLY the `HS*` algorithms of
+   * `algorithms` are allowed and every asymmetric one is refused. Default false (only asymmetric).
+   */
+  readonly symmetric?: boolean;
+  /** Whether `sub` is required. Default true; false when the subject lives in another claim (`user_id`). */
+  readonly requireSubject?: boolean;
   /** Required `typ` (`at+jwt` per RFC 9068), or null to accept any type but an ID token. Default `at+jwt`. */
   readonly tokenType?: string | null;
   /** Default 5, at most 300. */
@@ -98,12 +105,23 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const tolerance = options.clockToleranceSec ?? 5;
   if (!(tolerance >= 0 && tolerance <= 300)) throw new RangeError('clockToleranceSec must be within 0..300');
   const tokenType = options.tokenType === undefined ? 'at+jwt' : options.tokenType;
-  const header = createHeaderPolicy({ algorithms: options.algorithms, tokenType });
-  if (header.algorithms.size === 0) throw new RangeError('algorithms must contain an asymmetric algorithm');
+  const symmetric = options.symmetric === true;
+  const header = createHeaderPolicy({ algorithms: options.algorithms, tokenType, symmetric });
+  if (header.algorithms.size === 0) {
+    throw new RangeError(
+      symmetric
+        ? 'algorithms must contain an HMAC algorithm'
+        : 'algorithms must contain an asymmetric algorithm',
+    );
+  }
+  if (options.issuer === undefined || options.audience === undefined) {
+    throw new RangeError('issuer and audience are required (null switches a check off explicitly)');
+  }
   const claims = createClaimsPolicy({
     issuer: options.issuer,
     audience: options.audience,
     clockToleranceSec: tolerance,
+    requireSubject: options.requireSubject ?? true,
   });
   const state: VerifierState = {
     header,

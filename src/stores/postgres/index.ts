@@ -47,7 +47,7 @@ export interface PostgresStoreOptions {
   readonly poolConfig?: PoolConfig;
   /** Schema of the tables. Default `public`. */
   readonly schema?: string;
-  /** Apply pending migrations on open. Default true; set false when `authplane migrate` runs them. */
+  /** Apply pending migrations on open. Default true; set false when `authplane db migrate` runs them. */
   readonly migrate?: boolean;
   /** NOTIFY channel for revocations, or false for none. Default {@link DEFAULT_NOTIFY_CHANNEL}. */
   readonly notifyChannel?: string | false;

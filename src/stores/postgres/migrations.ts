@@ -1,5 +1,5 @@
 // PostgreSQL schema, shipped in the package as numbered migrations. `migratePostgres` applies the missing
-// ones in one transaction under an advisory lock, so several instances (or `authplane migrate` and a
+// ones in one transaction under an advisory lock, so several instances (or `authplane db migrate` and a
 // server) starting at once apply each migration exactly once. Never edit a published migration: add one.
 import type { Pool, PoolClient } from 'pg';
 import { toStoreError } from '../errors';
@@ -107,7 +107,7 @@ export function quoteSchema(schema: string): string {
 /**
  * Creates the schema when needed and applies every migration not yet recorded in
  * `<schema>.authplane_migrations`. Idempotent; safe to run from several processes at once.
- * The `authplane migrate` command calls this.
+ * The `authplane db migrate` command calls this.
  *
  * @example
  * ```ts
