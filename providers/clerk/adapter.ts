@@ -1,0 +1,308 @@
+import { createPublicKey } from 'node:crypto';
+import { verifyToken } from '@clerk/backend';
+import type { ClerkConfig } from '../../src/config/schema';
+import { ConfigError } from '../../src/core/errors';
+import { AuthRejection } from '../../src/core/failure';
+import { freezePrincipal, type Principal } from '../../src/core/principal';
+import type { AdapterContext, IdentityAdapter } from '../../src/identity/types';
+import { parseCompactJws } from '../../src/jwt/compact';
+import { checkHeader, createHeaderPolicy } from '../../src/jwt/header';
+import { createJwksCache, type JwksCache, type JwksFetchEvent } from '../../src/jwt/jwks-cache';
+import type { VerificationKey } from '../../src/jwt/types';
+import { assertSecureUrl } from '../oidc/urls';
+import { callClerk, clerkBackend } from './backend';
+import { clerkClaimsToPrincipal } from './claims';
+import { toClerkRejection } from './errors';
+
+/** The adapter name, `principal.provider` and the failure's `provider`. */
+export const CLERK_PROVIDER_NAME = 'clerk';
+
+/**
+ * Extra, non-config hooks of the Clerk adapter.
+ *
+ * @example
+ * ```ts
+ * await createClerkAdapter(config, { onJwksFetch: (e) => console.debug(e.trigger, e.ok) });
+ * ```
+ */
+export interface ClerkAdapterHooks {
+  /** Called after every JWKS fetch (telemetry). */
+  readonly onJwksFetch?: (event: JwksFetchEvent) => void;
+}
+
+/**
+ * The Clerk adapter: an `IdentityAdapter` plus read-only diagnostics.
+ *
+ * @example
+ * ```ts
+ * const adapter = await createClerkAdapter(config);
+ * adapter.jwksStats()?.fetches;
+ * ```
+ */
+export interface ClerkAdapter extends IdentityAdapter {
+  /** JWKS cache counters, or null with a networkless `jwtKey`. */
+  jwksStats(): JwksCache['stats'] | null;
+  close(): Promise<void>;
+}
+
+/** Clerk signs session tokens with RS256 only. */
+const CLERK_ALGORITHMS = ['RS256'] as const;
+
+/**
+ * Creates the Clerk adapter.
+ *
+ * Session tokens (JWTs) are parsed strictly and header-checked by `src/jwt` first (malformed base64url,
+ * JWE, `crit`, key-bearing headers, `none`/HMAC are refused before the SDK sees them), then verified by
+ * `@clerk/backend`'s `verifyToken`: signature, `exp`/`nbf`/`iat` with `clockToleranceSec`, `typ`,
+ * session category, and `azp` against `authorizedParties` (a mismatch is `audience_mismatch`). The key:
+ * - `jwtKey` (PEM): networkless;
+ * - otherwise the instance JWKS, `GET <apiUrl>/v1/jwks` with the secret key, fetched by the same JWKS
+ *   cache as the OIDC adapter through `fetch` (one fetch in flight, unknown-kid cooldown, stale keys
+ *   served during an outage, `provider_unavailable` for an unseen key while Clerk is down) and handed
+ *   to `verifyToken` as its `jwtKey`. This replaces the SDK's own JWKS loading, whose ~5 retries over
+ *   ~3 s and module-wide cache would outlast our timeout and ignore the `fetch` seam.
+ *
+ * Machine credentials (need `secretKey` or `machineSecretKey`, and `machineTokens`):
+ * - `ak_…` API keys: `POST <apiUrl>/api_keys/verify` -> kind `api_key` (`subject` = the key's subject,
+ *   `providerSubject` = the key id, `orgId` when the subject is an `org_…`); unknown `api_key_invalid`,
+ *   revoked `api_key_revoked`, expired `api_key_expired`;
+ * - `mt_…` M2M tokens: `POST <apiUrl>/m2m_tokens/verify` -> kind `service`; unknown or revoked
+ *   `token_revoked`, expired `token_expired`;
+ * - `oat_…` OAuth tokens and M2M JWTs are not accepted (`token_type_mismatch`).
+ *
+ * Backend API calls go through the SDK, which offers no `fetch` seam (see `clerkBackend`): they reach
+ * `apiUrl` with the global fetch, with bounded retries inside `timeoutMs`.
+ *
+ * @throws ConfigError when neither `jwtKey` nor `secretKey` is set, for a `jwtKey` that is not an RSA
+ * public key, or an insecure `apiUrl`.
+ * @example
+ * ```ts
+ * const adapter = await createClerkAdapter(clerkConfigSchema.parse({
+ *   provider: 'clerk', secretKey: process.env.CLERK_SECRET_KEY, authorizedParties: ['https://app.acme.test'],
+ * }));
+ * const principal = await adapter.verify(sessionToken, { traceId });
+ * ```
+ */
+export async function createClerkAdapter(
+  config: ClerkConfig,
+  hooks: ClerkAdapterHooks = {},
+): Promise<ClerkAdapter> {
+  if (!config.jwtKey && !config.secretKey) {
+    throw new ConfigError('secretKey', 'is required unless jwtKey is set (AUTHPLANE_CLERK_SECRET_KEY)');
+  }
+  assertSecureUrl('apiUrl', config.apiUrl, config.allowInsecureRequests);
+  if (config.jwtKey) assertRsaPem(config.jwtKey);
+  const apiUrl = config.apiUrl.replace(/\/+$/, '');
+  const clock = config.clock ?? Date.now;
+  const secretKey = config.secretKey;
+  const machineKey = config.machineSecretKey ?? secretKey;
+  const accepts = new Set(machineKey ? config.machineTokens : []);
+  const clerk = clerkBackend({ secretKey, machineSecretKey: config.machineSecretKey, apiUrl });
+  const headerPolicy = createHeaderPolicy({ algorithms: CLERK_ALGORITHMS, tokenType: null });
+  const authorizedParties = config.authorizedParties ? [...config.authorizedParties] : undefined;
+  const clockSkewInMs = config.clockToleranceSec * 1000;
+  const call = { timeoutMs: config.timeoutMs, maxRetries: config.maxRetries };
+
+  let jwks: JwksCache | null = null;
+  if (!config.jwtKey) {
+    const doFetch = config.fetch ?? globalThis.fetch;
+    jwks = createJwksCache({
+      jwksUri: `${apiUrl}/v1/jwks`,
+      algorithms: CLERK_ALGORITHMS,
+      // The Backend API JWKS needs the secret key; it is added here, never logged.
+      fetch: (input, init) => {
+        const headers = new Headers(init?.headers);
+        headers.set('authorization', `Bearer ${secretKey}`);
+        return doFetch(input, { ...init, headers });
+      },
+      timeoutMs: config.timeoutMs,
+      ttlSec: config.jwks.ttlSec,
+      cooldownSec: config.jwks.cooldownSec,
+      maxStaleSec: config.jwks.maxStaleSec,
+      maxKeys: config.jwks.maxKeys,
+      clock,
+      onFetch: hooks.onJwksFetch,
+    });
+    void jwks.refresh();
+  }
+  // verifyToken takes a PEM: export each imported key once.
+  const pems = new WeakMap<VerificationKey, string>();
+  const pemOf = (key: VerificationKey): string => {
+    let pem = pems.get(key);
+    if (pem === undefined) {
+      pem = key.keyObject.export({ type: 'spki', format: 'pem' }).toString();
+      pems.set(key, pem);
+    }
+    return pem;
+  };
+
+  const verifySession = async (token: string, signal: AbortSignal | undefined): Promise<Principal> => {
+    const jws = parseCompactJws(token, config.maxTokenBytes);
+    const { alg, kid } = checkHeader(jws.header, headerPolicy);
+    let jwtKey = config.jwtKey;
+    if (!jwtKey) {
+      const resolved = (jwks as JwksCache).resolve(kid, alg, signal);
+      jwtKey = pemOf(resolved instanceof Promise ? await resolved : resolved);
+    }
+    const claims = await verifyToken(token, { jwtKey, authorizedParties, clockSkewInMs });
+    return clerkClaimsToPrincipal(claims as unknown as Record<string, unknown>, CLERK_PROVIDER_NAME);
+  };
+
+  const verifyApiKey = async (secret: string, signal: AbortSignal | undefined): Promise<Principal> => {
+    const key = await callClerk(() => clerk.apiKeys.verify(secret), {
+      ...call,
+      signal,
+      onStatus: (status) => {
+        if (status === 404 || status === 400) throw new AuthRejection('api_key_invalid');
+        return undefined;
+      },
+    });
+    const record = machineRecord(key);
+    if (record.revoked) throw new AuthRejection('api_key_revoked');
+    if (record.expired || (record.expiration !== null && record.expiration <= clock()))
+      throw new AuthRejection('api_key_expired');
+    const name = (key as { name?: unknown }).name;
+    const type = (key as { type?: unknown }).type;
+    return freezePrincipal({
+      subject: record.subject,
+      providerSubject: record.id,
+      provider: CLERK_PROVIDER_NAME,
+      kind: 'api_key',
+      orgId: record.subject.startsWith('org_') ? record.subject : null,
+      roles: [],
+      scopes: record.scopes,
+      sessionId: null,
+      expiresAt: record.expiration === null ? null : new Date(record.expiration),
+      authMethod: 'api_key',
+      claims: {
+        key_id: record.id,
+        subject: record.subject,
+        type: typeof type === 'string' ? type : null,
+        name: typeof name === 'string' ? name : null,
+        scopes: record.scopes,
+        claims: record.claims,
+      },
+    });
+  };
+
+  const verifyM2m = async (token: string, signal: AbortSignal | undefined): Promise<Principal> => {
+    const m2m = await callClerk(
+      () =>
+        clerk.m2m.verify({
+          token,
+          ...(config.machineSecretKey ? { machineSecretKey: config.machineSecretKey } : {}),
+        }),
+      {
+        ...call,
+        signal,
+        onStatus: (status) => {
+          if (status === 404 || status === 400)
+            throw new AuthRejection('token_revoked', 'The M2M token is not active');
+          return undefined;
+        },
+      },
+    );
+    const record = machineRecord(m2m);
+    if (record.revoked) throw new AuthRejection('token_revoked');
+    if (record.expired || (record.expiration !== null && record.expiration <= clock()))
+      throw new AuthRejection('token_expired');
+    return freezePrincipal({
+      subject: record.subject,
+      providerSubject: record.subject,
+      provider: CLERK_PROVIDER_NAME,
+      kind: 'service',
+      orgId: null,
+      roles: [],
+      scopes: record.scopes,
+      sessionId: null,
+      expiresAt: record.expiration === null ? null : new Date(record.expiration),
+      authMethod: 'introspection',
+      claims: { token_id: record.id, subject: record.subject, scopes: record.scopes, claims: record.claims },
+    });
+  };
+
+  const adapter: ClerkAdapter = {
+    name: CLERK_PROVIDER_NAME,
+
+    async verify(token: string, context: AdapterContext): Promise<Principal> {
+      const signal = context.signal;
+      try {
+        if (token.startsWith('ak_')) {
+          if (!accepts.has('api_key'))
+            throw new AuthRejection('token_type_mismatch', 'API keys are not accepted');
+          return await verifyApiKey(token, signal);
+        }
+        if (token.startsWith('mt_')) {
+          if (!accepts.has('m2m_token'))
+            throw new AuthRejection('token_type_mismatch', 'M2M tokens are not accepted');
+          return await verifyM2m(token, signal);
+        }
+        if (token.startsWith('oat_'))
+          throw new AuthRejection('token_type_mismatch', 'OAuth tokens are not accepted');
+        return await verifySession(token, signal);
+      } catch (err) {
+        throw toClerkRejection(err);
+      }
+    },
+
+    jwksStats() {
+      return jwks?.stats ?? null;
+    },
+
+    async close(): Promise<void> {
+      jwks?.close();
+    },
+  };
+  return Object.freeze(adapter);
+}
+
+interface MachineRecord {
+  readonly id: string;
+  readonly subject: string;
+  readonly scopes: readonly string[];
+  readonly claims: Record<string, unknown> | null;
+  readonly revoked: boolean;
+  readonly expired: boolean;
+  /** Epoch ms, or null (no expiry). */
+  readonly expiration: number | null;
+}
+
+/** Checks the shape of an API key / M2M token answer: a malformed body is an outage, never an accept. */
+function machineRecord(value: unknown): MachineRecord {
+  const v = (value ?? {}) as Record<string, unknown>;
+  const scopes = v.scopes ?? [];
+  const claims = v.claims ?? null;
+  const expiration = v.expiration ?? null;
+  if (
+    typeof v.id !== 'string' ||
+    typeof v.subject !== 'string' ||
+    v.subject.length === 0 ||
+    !Array.isArray(scopes) ||
+    !scopes.every((s) => typeof s === 'string') ||
+    (claims !== null && typeof claims !== 'object') ||
+    typeof v.revoked !== 'boolean' ||
+    (v.expired !== undefined && typeof v.expired !== 'boolean') ||
+    (expiration !== null && typeof expiration !== 'number')
+  ) {
+    throw new AuthRejection('provider_unavailable', 'Clerk returned an unusable response');
+  }
+  return {
+    id: v.id,
+    subject: v.subject,
+    scopes: scopes as string[],
+    claims: claims as Record<string, unknown> | null,
+    revoked: v.revoked,
+    expired: v.expired === true,
+    expiration: expiration as number | null,
+  };
+}
+
+function assertRsaPem(pem: string): void {
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      throw new Error('not RSA-2048+');
+  } catch (cause) {
+    throw new ConfigError('jwtKey', 'must be the PEM of an RSA public key of at least 2048 bits', { cause });
+  }
+}
