@@ -4,6 +4,7 @@ import { AuthRejection } from '../../src/core/failure';
 import type { Principal } from '../../src/core/principal';
 import type { AdapterContext, IdentityAdapter } from '../../src/identity/types';
 import { createJwksCache, type JwksCache, type JwksFetchEvent } from '../../src/jwt/jwks-cache';
+import { createVerifiedTokenCache, type VerifiedTokenCache } from '../../src/jwt/verified-cache';
 import { createJwtVerifier, type JwtVerifier, type VerifiedJwt } from '../../src/jwt/verify';
 import { createServerConfiguration, Lazy } from './discovery';
 import { toAuthRejection } from './errors';
@@ -39,6 +40,8 @@ export interface OidcAdapterHooks {
 export interface OidcAdapter extends IdentityAdapter {
   /** JWKS cache counters, or null before discovery has found the JWKS URI. */
   jwksStats(): JwksCache['stats'] | null;
+  /** Verified-token cache counters (see `tokenCache` in the config). */
+  tokenCacheStats(): VerifiedTokenCache<CachedPrincipal>['stats'];
   close(): Promise<void>;
 }
 
@@ -174,7 +177,17 @@ export async function createOidcAdapter(
   void (jwks as JwksCache | null)?.refresh();
 
   const jwtOptions = { provider: OIDC_PROVIDER_NAME, authMethod: 'jwt', mapping } as const;
-  const toPrincipal = (verified: VerifiedJwt): Principal => claimsToPrincipal(verified.claims, jwtOptions);
+  const verifiedTokens = createVerifiedTokenCache<CachedPrincipal>({ ...config.tokenCache, clock });
+  const toPrincipal = (token: string, verified: VerifiedJwt): Principal => {
+    const principal = claimsToPrincipal(verified.claims, jwtOptions);
+    const expiresAtMs = principal.expiresAt ? principal.expiresAt.getTime() : 0;
+    if (jwks) {
+      const facts = { kid: verified.kid, alg: verified.alg, exp: expiresAtMs / 1000 };
+      verifiedTokens.set(token, { principal, expiresAtMs }, facts, jwks);
+    }
+    return principal;
+  };
+
   const introspectionOptions = {
     provider: OIDC_PROVIDER_NAME,
     authMethod: 'introspection',
@@ -193,17 +206,19 @@ export async function createOidcAdapter(
       if (isJwtShaped(token)) {
         // Hot path: no await, no closure per call once the verifier exists.
         if (verifier) {
+          const hit = jwks ? verifiedTokens.get(token, jwks) : undefined;
+          if (hit) return Promise.resolve(withOwnExpiry(hit));
           try {
             const verified = verifier.check(token, ctx);
-            if (!(verified instanceof Promise)) return Promise.resolve(toPrincipal(verified));
-            return verified.then(toPrincipal, rethrow);
+            if (!(verified instanceof Promise)) return Promise.resolve(toPrincipal(token, verified));
+            return verified.then((late) => toPrincipal(token, late), rethrow);
           } catch (err) {
             return Promise.reject(toAuthRejection(err));
           }
         }
         return lateVerifier()
           .then((late) => late.verify(token, ctx))
-          .then(toPrincipal, rethrow);
+          .then((verified) => toPrincipal(token, verified), rethrow);
       }
       if (!introspector) {
         return Promise.reject(new AuthRejection('credentials_malformed', 'The token is not a JWT'));
@@ -220,13 +235,32 @@ export async function createOidcAdapter(
       return (jwks as JwksCache | null)?.stats ?? null;
     },
 
+    tokenCacheStats() {
+      return verifiedTokens.stats;
+    },
+
     async close(): Promise<void> {
       shutdown.abort();
+      verifiedTokens.clear();
       (jwks as JwksCache | null)?.close();
       introspector?.clear();
     },
   };
   return Object.freeze(adapter);
+}
+
+/** A verified principal and its expiry as a number, which no caller can mutate. */
+interface CachedPrincipal {
+  readonly principal: Principal;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * A cached principal is shared between requests; its lists and claims are frozen, but a `Date` cannot
+ * be, so each hit gets its own frozen copy with a `expiresAt` built from the cached number.
+ */
+function withOwnExpiry({ principal, expiresAtMs }: CachedPrincipal): Principal {
+  return Object.freeze({ ...principal, expiresAt: expiresAtMs ? new Date(expiresAtMs) : null });
 }
 
 /** RFC 6750 §2.1 b64token: the only characters a bearer token may have. */

@@ -31,7 +31,6 @@ export interface AuthFailure {
 /**
  * The outcome of every `authenticate`/`verify`: a principal or a reason-coded failure. Never thrown.
  * A success carries the decision's trace id too, so `authorize` can continue the same trace.
- * A success carries the decision's trace id too, so `authorize` can continue the same trace.
  *
  * @example
  * ```ts
