@@ -1,10 +1,16 @@
 /**
  * `npm run demo`: the SDK end to end on embedded defaults, with no vendor account and no network.
- * Starts the local dev issuer (oidc-provider) and examples/saas-backend, then plays a scripted client
- * and prints what each request got. Exits 1 if any outcome differs from what authplane promises.
+ * Starts the local dev issuer (oidc-provider), an embedded SQLite store for API keys, and
+ * examples/saas-backend, then plays a scripted client and prints what each request got. Exits 1 if any
+ * outcome differs from what authplane promises.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiKeys } from 'authplane/apikeys';
 import { startDevIssuer } from 'authplane/dev';
+import { openSqliteStores } from 'authplane/stores/sqlite';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { startSaasBackend } from './saas-backend/server';
 
@@ -16,20 +22,27 @@ interface Row {
 }
 
 const issuer = await startDevIssuer({ port: 0 });
+// API keys for CI live in the embedded SQLite file (no server), beside the humans' JWTs on the same routes.
+const dataDir = mkdtempSync(join(tmpdir(), 'authplane-demo-'));
+const sqlite = await openSqliteStores({ filename: join(dataDir, 'authplane.db') });
+const keys = createApiKeys({ store: sqlite.apiKeys, prefix: 'ap_live' });
 // The unknown-kid cooldown is 30 s by default (a forged-kid flood costs one JWKS fetch per cooldown);
 // 1 s here so the demo can show both a rotation and an outage without waiting.
-const api = await startSaasBackend({ env: issuer.env(), overrides: { jwks: { cooldownSec: 1 } } });
+const api = await startSaasBackend({
+  env: issuer.env(),
+  overrides: { jwks: { cooldownSec: 1 }, apiKeys: keys },
+});
 const rows: Row[] = [];
 
 async function call(
   method: string,
   path: string,
   token?: string,
+  header: 'authorization' | 'x-api-key' = 'authorization',
 ): Promise<{ status: number; reason: string }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
+  const headers: Record<string, string> = {};
+  if (token) headers[header] = header === 'authorization' ? `Bearer ${token}` : token;
+  const res = await fetch(`${api.url}${path}`, { method, headers });
   const body =
     res.status === 200 ? null : ((await res.json().catch(() => null)) as { reason?: string } | null);
   return { status: res.status, reason: body?.reason ?? '' };
@@ -95,6 +108,29 @@ try {
     call('GET', '/items', otherAudience),
   );
 
+  const { key: ciKey, record } = await keys.issue({
+    ownerId: 'ci-bot',
+    orgId: 'org_acme',
+    scopes: ['read'],
+    name: 'CI',
+  });
+  await expect(
+    'CI API key (X-API-Key), GET /items',
+    { status: 200 },
+    call('GET', '/items', ciKey, 'x-api-key'),
+  );
+  await expect(
+    'CI API key, POST /sync',
+    { status: 403, reason: 'scope_insufficient' },
+    call('POST', '/sync', ciKey),
+  );
+  await keys.revoke(record.id);
+  await expect(
+    'CI API key after revocation',
+    { status: 401, reason: 'api_key_revoked' },
+    call('GET', '/items', ciKey),
+  );
+
   await issuer.rotateKeys();
   const rotated = await issuer.mintServiceToken({ scope: 'read' });
   await expect('key rotated at the issuer, new kid', { status: 200 }, call('GET', '/items', rotated));
@@ -112,12 +148,15 @@ try {
   );
 } finally {
   await api.close();
+  await keys.close();
+  await sqlite.close();
+  rmSync(dataDir, { recursive: true, force: true });
   await issuer.stop();
 }
 
 const width = Math.max(...rows.map((r) => r.scenario.length)) + 2;
 console.log(
-  `\nauthplane demo — provider ${api.provider}, issuer ${issuer.issuer} (local dev issuer, no vendor account)\n`,
+  `\nauthplane demo — provider ${api.provider}, issuer ${issuer.issuer} (local dev issuer, SQLite key store, no vendor account)\n`,
 );
 console.log(`${'scenario'.padEnd(width)}${'expected'.padEnd(30)}${'got'.padEnd(30)}`);
 for (const r of rows)
