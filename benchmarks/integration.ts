@@ -27,6 +27,9 @@ async function startTokenEndpoint(): Promise<{ url: string; requests: () => numb
       );
     });
   });
+  // Keep idle sockets open across the bench's pauses: with node's 5 s default the server may close a
+  // socket just as the client reuses it (ECONNRESET), and a refresh POST is rightly never retried.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,

@@ -73,6 +73,12 @@ export async function benchMigration(durationMs: number): Promise<void> {
       return plane;
     };
     const targetAlone = await track(createIdentityPlane(target));
+    // The same comparison with every token verified (verified-token cache off on the target side).
+    const targetUncached = { ...target, tokenCache: { maxEntries: 0 } };
+    const targetAloneUncached = await track(createIdentityPlane(targetUncached));
+    const dualUncached = await track(
+      createIdentityPlane({ provider: 'migration', legacy, target: targetUncached, mode: 'dual' }),
+    );
     const legacyAlone = await track(createIdentityPlane(legacy));
     const dual = await track(createIdentityPlane({ provider: 'migration', legacy, target, mode: 'dual' }));
     const dualFlag = await track(
@@ -107,7 +113,8 @@ export async function benchMigration(durationMs: number): Promise<void> {
       const r = await plane.verify(token);
       if (!r.ok) throw new Error(`benchmark setup: ${r.failure.reason}`);
     };
-    for (const p of [targetAlone, dual, dualFlag, dualFlagCached]) await mustPass(p, t(0));
+    for (const p of [targetAlone, dual, dualFlag, dualFlagCached, targetAloneUncached, dualUncached])
+      await mustPass(p, t(0));
     for (const p of [legacyAlone, dual, shadow]) await mustPass(p, l(0));
 
     const targetRows: Contender[] = [
@@ -125,8 +132,22 @@ export async function benchMigration(durationMs: number): Promise<void> {
       },
     ];
     report(
-      'Migration: target tokens (ES/RS JWT from oidc-provider)',
+      'Migration: target tokens reused (ES/RS JWT from oidc-provider, verified-token cache on)',
       await measureAll(targetRows, durationMs),
+    );
+    report(
+      'Migration: target tokens, every token verified (verified-token cache off)',
+      await measureAll(
+        [
+          {
+            name: 'oidc plane alone (target token)',
+            role: 'peer',
+            run: (i) => targetAloneUncached.verify(t(i)),
+          },
+          { name: 'migration dual (target token)', role: 'authplane', run: (i) => dualUncached.verify(t(i)) },
+        ],
+        durationMs,
+      ),
     );
 
     const legacyRows: Contender[] = [
