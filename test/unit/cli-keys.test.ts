@@ -251,7 +251,9 @@ describe('authplane keys (SQLite file)', () => {
 });
 
 describe.skipIf(!process.env.DATABASE_URL)(
-  'authplane db migrate and keys on PostgreSQL (skipped: DATABASE_URL not set)',
+  process.env.DATABASE_URL
+    ? 'authplane db migrate and keys on PostgreSQL'
+    : 'authplane db migrate and keys on PostgreSQL (skipped: DATABASE_URL not set)',
   () => {
     it('applies the migrations once, then keys create/list/revoke work on that schema', async () => {
       const { dropSchema, testSchema } = await import('../peers/pg-helpers');
