@@ -1,3 +1,10 @@
+// Session tokens are verified by @clerk/backend's `verifyToken` (networkless: we hand it the key). Every
+// Backend API call (JWKS, API-key and M2M-token verification; memberships in ./membership) bypasses the
+// SDK and goes through the configured `fetch` (createClerkApi in ./backend), because @clerk/backend 3
+// has no fetch seam (its `runtime.fetch` is the global fetch, bound at import: callers could not route
+// its requests, and nothing could abort them) and its waits are not bounded by our `timeoutMs` (its
+// JWKS loading retries ~5 times over ~3 s; its other requests have no timeout at all). The requests
+// are the ones the SDK sends: same paths, bodies and headers (a test compares them).
 import { createPublicKey } from 'node:crypto';
 import { verifyToken } from '@clerk/backend';
 import type { ClerkConfig } from '../../src/config/schema';
@@ -10,7 +17,7 @@ import { checkHeader, createHeaderPolicy } from '../../src/jwt/header';
 import { createJwksCache, type JwksCache, type JwksFetchEvent } from '../../src/jwt/jwks-cache';
 import type { VerificationKey } from '../../src/jwt/types';
 import { assertSecureUrl } from '../oidc/urls';
-import { callClerk, clerkBackend } from './backend';
+import { clerkHeaders, createClerkApi } from './backend';
 import { clerkClaimsToPrincipal } from './claims';
 import { toClerkRejection } from './errors';
 
@@ -62,16 +69,20 @@ const CLERK_ALGORITHMS = ['RS256'] as const;
  *   to `verifyToken` as its `jwtKey`. This replaces the SDK's own JWKS loading, whose ~5 retries over
  *   ~3 s and module-wide cache would outlast our timeout and ignore the `fetch` seam.
  *
- * Machine credentials (need `secretKey` or `machineSecretKey`, and `machineTokens`):
- * - `ak_…` API keys: `POST <apiUrl>/api_keys/verify` -> kind `api_key` (`subject` = the key's subject,
- *   `providerSubject` = the key id, `orgId` when the subject is an `org_…`); unknown `api_key_invalid`,
- *   revoked `api_key_revoked`, expired `api_key_expired`;
- * - `mt_…` M2M tokens: `POST <apiUrl>/m2m_tokens/verify` -> kind `service`; unknown or revoked
+ * Machine credentials (listed in `machineTokens`), verified by the Backend API:
+ * - `ak_…` API keys (need `secretKey`, the SDK's Bearer for them): `POST <apiUrl>/api_keys/verify`
+ *   `{ secret }` -> kind `api_key` (`subject` = the key's subject, `providerSubject` = the key id,
+ *   `orgId` when the subject is an `org_…`); unknown `api_key_invalid`, revoked `api_key_revoked`,
+ *   expired `api_key_expired`;
+ * - `mt_…` M2M tokens (need `machineSecretKey` or `secretKey`, the Bearer in that order):
+ *   `POST <apiUrl>/m2m_tokens/verify` `{ token }` -> kind `service`; unknown or revoked
  *   `token_revoked`, expired `token_expired`;
  * - `oat_…` OAuth tokens and M2M JWTs are not accepted (`token_type_mismatch`).
  *
- * Backend API calls go through the SDK, which offers no `fetch` seam (see `clerkBackend`): they reach
- * `apiUrl` with the global fetch, with bounded retries inside `timeoutMs`.
+ * Every HTTP call (JWKS, API key, M2M token) goes through `fetch` (default: the global fetch), never
+ * through the SDK, which has no `fetch` seam: each is aborted at `timeoutMs` (or when the caller's
+ * `signal` aborts), with at most `maxRetries` retries on 429/5xx/network inside that time (see
+ * `createClerkApi`).
  *
  * @throws ConfigError when neither `jwtKey` nor `secretKey` is set, for a `jwtKey` that is not an RSA
  * public key, or an insecure `apiUrl`.
@@ -95,24 +106,33 @@ export async function createClerkAdapter(
   const apiUrl = config.apiUrl.replace(/\/+$/, '');
   const clock = config.clock ?? Date.now;
   const secretKey = config.secretKey;
-  const machineKey = config.machineSecretKey ?? secretKey;
-  const accepts = new Set(machineKey ? config.machineTokens : []);
-  const clerk = clerkBackend({ secretKey, machineSecretKey: config.machineSecretKey, apiUrl });
+  // The Bearer keys @clerk/backend uses: the secret key for API keys (it requires one), the machine
+  // secret key, else the secret key, for M2M tokens.
+  const m2mKey = config.machineSecretKey ?? secretKey;
+  const accepts = new Set(
+    config.machineTokens.filter((type) => (type === 'api_key' ? secretKey : m2mKey) !== undefined),
+  );
+  const doFetch: typeof fetch = config.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const api = createClerkApi({
+    apiUrl,
+    fetch: doFetch,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+  });
   const headerPolicy = createHeaderPolicy({ algorithms: CLERK_ALGORITHMS, tokenType: null });
   const authorizedParties = config.authorizedParties ? [...config.authorizedParties] : undefined;
   const clockSkewInMs = config.clockToleranceSec * 1000;
-  const call = { timeoutMs: config.timeoutMs, maxRetries: config.maxRetries };
 
   let jwks: JwksCache | null = null;
   if (!config.jwtKey) {
-    const doFetch = config.fetch ?? globalThis.fetch;
+    const bapiHeaders = clerkHeaders(secretKey as string);
     jwks = createJwksCache({
       jwksUri: `${apiUrl}/v1/jwks`,
       algorithms: CLERK_ALGORITHMS,
-      // The Backend API JWKS needs the secret key; it is added here, never logged.
+      // The Backend API JWKS needs the secret key and the SDK's headers; added here, never logged.
       fetch: (input, init) => {
         const headers = new Headers(init?.headers);
-        headers.set('authorization', `Bearer ${secretKey}`);
+        for (const [name, value] of Object.entries(bapiHeaders)) headers.set(name, value);
         return doFetch(input, { ...init, headers });
       },
       timeoutMs: config.timeoutMs,
@@ -149,8 +169,11 @@ export async function createClerkAdapter(
   };
 
   const verifyApiKey = async (secret: string, signal: AbortSignal | undefined): Promise<Principal> => {
-    const key = await callClerk(() => clerk.apiKeys.verify(secret), {
-      ...call,
+    const key = await api.call({
+      method: 'POST',
+      path: '/api_keys/verify',
+      body: { secret },
+      bearer: secretKey as string,
       signal,
       onStatus: (status) => {
         if (status === 404 || status === 400) throw new AuthRejection('api_key_invalid');
@@ -186,22 +209,18 @@ export async function createClerkAdapter(
   };
 
   const verifyM2m = async (token: string, signal: AbortSignal | undefined): Promise<Principal> => {
-    const m2m = await callClerk(
-      () =>
-        clerk.m2m.verify({
-          token,
-          ...(config.machineSecretKey ? { machineSecretKey: config.machineSecretKey } : {}),
-        }),
-      {
-        ...call,
-        signal,
-        onStatus: (status) => {
-          if (status === 404 || status === 400)
-            throw new AuthRejection('token_revoked', 'The M2M token is not active');
-          return undefined;
-        },
+    const m2m = await api.call({
+      method: 'POST',
+      path: '/m2m_tokens/verify',
+      body: { token },
+      bearer: m2mKey as string,
+      signal,
+      onStatus: (status) => {
+        if (status === 404 || status === 400)
+          throw new AuthRejection('token_revoked', 'The M2M token is not active');
+        return undefined;
       },
-    );
+    });
     const record = machineRecord(m2m);
     if (record.revoked) throw new AuthRejection('token_revoked');
     if (record.expired || (record.expiration !== null && record.expiration <= clock()))
@@ -267,7 +286,11 @@ interface MachineRecord {
   readonly expiration: number | null;
 }
 
-/** Checks the shape of an API key / M2M token answer: a malformed body is an outage, never an accept. */
+/**
+ * Checks the shape of an API key (`object: 'api_key'`) / M2M token (`object: 'machine_to_machine_token'`)
+ * JSON answer, whose fields the SDK's `APIKey`/`M2MToken` carry under the same names (`expiration` in
+ * epoch ms): a malformed body is an outage, never an accept.
+ */
 function machineRecord(value: unknown): MachineRecord {
   const v = (value ?? {}) as Record<string, unknown>;
   const scopes = v.scopes ?? [];

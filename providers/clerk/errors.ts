@@ -1,4 +1,5 @@
-import { isClerkAPIResponseError, TokenVerificationError } from '@clerk/backend/errors';
+import { TokenVerificationError } from '@clerk/backend/errors';
+import { AuthplaneError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import type { Reason } from '../../src/core/reasons';
 import { JwksFetchError } from '../../src/jwt/jwks-fetch';
@@ -42,18 +43,53 @@ const MESSAGES: Partial<Record<Reason, string>> = {
 };
 
 /**
+ * A failed Clerk Backend API call (`createClerkApi`): the HTTP status with Clerk's first error `code`
+ * (`{ errors: [{ code, message, long_message }] }`) and `Retry-After`, or a request that never got a
+ * usable answer. Messages are fixed: never the key, the token or Clerk's own message.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof ClerkHttpError && err.status === 404) return null;
+ * ```
+ */
+export class ClerkHttpError extends AuthplaneError {
+  /**
+   * `status`: Clerk answered with a non-2xx status; `network`: no answer (refused, reset, cut off);
+   * `timeout`: our deadline passed and the request was aborted; `aborted`: the caller's signal
+   * aborted it; `malformed`: a 2xx whose body is not JSON, not `application/json`, or too large.
+   */
+  readonly kind: 'status' | 'network' | 'timeout' | 'aborted' | 'malformed';
+  readonly status: number | undefined;
+  readonly clerkCode: string | undefined;
+  /** Seconds, from `Retry-After`. */
+  readonly retryAfterSec: number | undefined;
+  constructor(
+    kind: ClerkHttpError['kind'],
+    message: string,
+    options: { status?: number; code?: string; retryAfterSec?: number; cause?: unknown } = {},
+  ) {
+    super('clerk_api_failed', message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.status = options.status;
+    this.clerkCode = options.code;
+    this.retryAfterSec = options.retryAfterSec;
+  }
+}
+
+/**
  * The one place where every lower-level error of the Clerk adapter and its helpers becomes a reason.
  *
  * - `AuthRejection`: as is.
- * - `TokenVerificationError`: by {@link CLERK_TOKEN_REASONS} (an unknown reason fails closed as
- *   `claims_invalid`).
- * - `ClerkAPIResponseError` (Backend API): 429 -> `provider_unavailable` with `Retry-After`; 5xx, 401/403
- *   (our secret key refused), other statuses and a missing status (network error, non-JSON or malformed
- *   body, which the SDK reports as `unexpected_error`) -> `provider_unavailable`. A 404 has a meaning per
- *   endpoint (unknown API key, unknown M2M token, unknown user) and is decided by the caller first.
- * - `JwksFetchError` and anything else (timeouts, TypeErrors): `provider_unavailable`.
+ * - `TokenVerificationError` (the SDK's `verifyToken`): by {@link CLERK_TOKEN_REASONS} (an unknown
+ *   reason fails closed as `claims_invalid`).
+ * - {@link ClerkHttpError} (Backend API calls): 429 -> `provider_unavailable` with `Retry-After`
+ *   (capped at 60 s); 5xx, 401/403 (our key refused), 422 and other statuses, network errors, timeouts,
+ *   aborts and unusable bodies (not JSON, wrong shape, too large) -> `provider_unavailable`. Statuses
+ *   that are answers (404: unknown API key, M2M token or user; 400 on the verify endpoints) are decided
+ *   by the caller first (`onStatus`).
+ * - `JwksFetchError` and anything else (TypeErrors): `provider_unavailable`.
  *
- * Messages are fixed strings: never the token, the secret key or the SDK's message.
+ * Messages are fixed strings: never the token, the secret key or Clerk's message.
  *
  * @example
  * ```ts
@@ -72,17 +108,26 @@ export function toClerkRejection(err: unknown): AuthRejection {
     if (reason === 'provider_unavailable') return unavailable('The Clerk signing keys are unavailable');
     return new AuthRejection(reason, MESSAGES[reason], { cause: err });
   }
-  if (isClerkAPIResponseError(err)) {
-    const status = err.status;
+  if (err instanceof ClerkHttpError) {
+    switch (err.kind) {
+      case 'timeout':
+        return unavailable('Clerk did not answer in time');
+      case 'aborted':
+        return unavailable('The Clerk request was aborted');
+      case 'network':
+        return unavailable('Clerk is unreachable');
+      case 'malformed':
+        return unavailable('Clerk returned an unusable response');
+    }
+    const status = err.status ?? 0;
     if (status === 429) {
       const after =
-        typeof err.retryAfter === 'number' ? Math.min(Math.max(err.retryAfter, 0), 60) : undefined;
+        err.retryAfterSec === undefined ? undefined : Math.min(Math.max(err.retryAfterSec, 0), 60);
       return unavailable('Clerk rate-limited the request', after);
     }
-    if (typeof status === 'number' && status >= 500) return unavailable('Clerk answered with a server error');
+    if (status >= 500) return unavailable('Clerk answered with a server error');
     if (status === 401 || status === 403) return unavailable('Clerk refused the secret key');
-    if (typeof status === 'number' && status > 0) return unavailable('Clerk rejected the request');
-    return unavailable('Clerk is unreachable or returned an unusable response');
+    return unavailable('Clerk rejected the request');
   }
   if (err instanceof JwksFetchError) {
     if (err.kind === 'timeout') return unavailable('Clerk did not answer in time');
@@ -93,8 +138,8 @@ export function toClerkRejection(err: unknown): AuthRejection {
 }
 
 /**
- * Whether a Clerk error is an outage worth retrying: 429, 5xx, and failures without a status
- * (network, unusable body). 4xx answers are definite.
+ * Whether a failed Backend API call is an outage worth retrying: 429, 5xx, network errors and unusable
+ * bodies. Other statuses are definite answers; timeouts and aborts end the call.
  *
  * @example
  * ```ts
@@ -102,19 +147,8 @@ export function toClerkRejection(err: unknown): AuthRejection {
  * ```
  */
 export function isRetryableClerkError(err: unknown): boolean {
-  if (!isClerkAPIResponseError(err)) return false;
-  const status = err.status;
-  return typeof status !== 'number' || status === 0 || status === 429 || status >= 500;
-}
-
-/**
- * The HTTP status of a Clerk Backend API error, if any.
- *
- * @example
- * ```ts
- * if (clerkStatus(err) === 404) throw new AuthRejection('api_key_invalid');
- * ```
- */
-export function clerkStatus(err: unknown): number | undefined {
-  return isClerkAPIResponseError(err) && typeof err.status === 'number' ? err.status : undefined;
+  if (!(err instanceof ClerkHttpError)) return false;
+  if (err.kind === 'network' || err.kind === 'malformed') return true;
+  const status = err.status ?? 0;
+  return err.kind === 'status' && (status === 429 || status >= 500);
 }

@@ -7,7 +7,7 @@ export {
   createClerkAdapter,
 } from './adapter';
 export { clerkClaimsToPrincipal } from './claims';
-export { CLERK_TOKEN_REASONS, isRetryableClerkError, toClerkRejection } from './errors';
+export { CLERK_TOKEN_REASONS, ClerkHttpError, isRetryableClerkError, toClerkRejection } from './errors';
 export {
   type ClerkMembership,
   type ClerkMembershipOptions,

@@ -5,7 +5,7 @@ import type { MembershipAnswer, MembershipHook } from '../../src/identity/author
 import { assertSecureUrl } from '../oidc/urls';
 import { createTtlCache } from '../shared/ttl-cache';
 import { CLERK_PROVIDER_NAME } from './adapter';
-import { callClerk, clerkBackend } from './backend';
+import { createClerkApi } from './backend';
 
 /**
  * Options of {@link createClerkMembership}. The fields match the Clerk plane configuration, so
@@ -22,7 +22,9 @@ export interface ClerkMembershipOptions {
   readonly apiUrl?: string;
   /** Allow an http `apiUrl` on a loopback host (tests, development). */
   readonly allowInsecureRequests?: boolean;
-  /** Timeout of each lookup (every page and retry included). Default 5000. */
+  /** Every Backend API request goes through it (proxies, tests). Default: the global `fetch`. */
+  readonly fetch?: typeof fetch;
+  /** Timeout of each lookup (every page and retry included); the request is aborted then. Default 5000. */
   readonly timeoutMs?: number;
   /** Retries on 429/5xx/network. Default 1. */
   readonly maxRetries?: number;
@@ -70,12 +72,14 @@ const PAGE_SIZE = 100;
 const MAX_PAGES = 10;
 
 /**
- * Org membership through the Clerk Backend API (`@clerk/backend`'s
- * `users.getOrganizationMembershipList`, `GET /v1/users/{id}/organization_memberships?limit&offset`),
- * every page (bounded), cached per user in a bounded TTL cache with one lookup in flight per user. An
- * unknown user (404) is a member of nothing; any other failure throws
- * `AuthRejection('provider_unavailable')` (503 through `createAuthorizer`, never an accept). The SDK
- * offers no `fetch` seam: requests reach `apiUrl` with the global fetch (see `clerkBackend`).
+ * Org membership through the Clerk Backend API, `GET <apiUrl>/v1/users/{id}/organization_memberships
+ * ?limit&offset` (the request `@clerk/backend`'s `users.getOrganizationMembershipList` sends, answered
+ * by `{ data: [organization_membership…], total_count }`), every page (bounded), cached per user in a
+ * bounded TTL cache with one lookup in flight per user. Requests go through `fetch` (default: the
+ * global fetch), not the SDK, which has no `fetch` seam (see `createClerkApi`); a lookup is aborted at
+ * `timeoutMs`, every page and retry included. An unknown user (404) is a member of nothing; any other
+ * failure throws `AuthRejection('provider_unavailable')` (503 through `createAuthorizer`, never an
+ * accept).
  *
  * @throws ConfigError without `secretKey`, or for an insecure `apiUrl`.
  * @example
@@ -89,8 +93,14 @@ export function createClerkMembership(options: ClerkMembershipOptions): ClerkMem
   if (!options.secretKey) throw new ConfigError('secretKey', 'is required for the Backend API');
   const apiUrl = (options.apiUrl ?? 'https://api.clerk.com').replace(/\/+$/, '');
   assertSecureUrl('apiUrl', apiUrl, options.allowInsecureRequests ?? false);
-  const clerk = clerkBackend({ secretKey: options.secretKey, apiUrl });
-  const call = { timeoutMs: options.timeoutMs ?? 5000, maxRetries: options.maxRetries ?? 1 };
+  const secretKey = options.secretKey;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const api = createClerkApi({
+    apiUrl,
+    fetch: options.fetch,
+    timeoutMs,
+    maxRetries: options.maxRetries ?? 1,
+  });
   const cache = createTtlCache<readonly ClerkOrgMembership[]>({
     ttlSec: options.cacheTtlSec ?? 60,
     maxEntries: options.cacheMaxEntries ?? 10_000,
@@ -105,21 +115,22 @@ export function createClerkMembership(options: ClerkMembershipOptions): ClerkMem
   const memberships = (userId: string, signal?: AbortSignal) =>
     cache.get(userId, async () => {
       const all: ClerkOrgMembership[] = [];
+      const deadline = Date.now() + timeoutMs;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const offset = page * PAGE_SIZE;
-        const result = await callClerk(
-          () => clerk.users.getOrganizationMembershipList({ userId, limit: PAGE_SIZE, offset }),
-          {
-            ...call,
-            signal,
-            // An unknown user belongs to no organization: a definite answer, not an outage.
-            onStatus: (status) => (status === 404 && page === 0 ? { data: [], totalCount: 0 } : undefined),
-          },
-        );
+        const result = (await api.call({
+          method: 'GET',
+          path: `/v1/users/${encodeURIComponent(userId)}/organization_memberships`,
+          query: { limit: PAGE_SIZE, offset: page * PAGE_SIZE },
+          bearer: secretKey,
+          signal,
+          deadline,
+          // An unknown user belongs to no organization: a definite answer, not an outage.
+          onStatus: (status) => (status === 404 && page === 0 ? { data: [], total_count: 0 } : undefined),
+        })) as { data?: unknown; total_count?: unknown } | null;
         const items: unknown = result?.data;
         if (!Array.isArray(items)) throw malformed();
         for (const item of items) all.push(toMembership(item));
-        const total = result.totalCount;
+        const total = result?.total_count;
         if (items.length < PAGE_SIZE || (typeof total === 'number' && all.length >= total)) break;
       }
       return Object.freeze(all);

@@ -473,7 +473,7 @@ export const clerkConfigSchema = z
       .optional(),
     /** The instance's PEM public key: session tokens are then verified without any network call. */
     jwtKey: z.string().includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' }).optional(),
-    /** Machine secret key (`ak_`/`mt_` verification may use it instead of the secret key). */
+    /** Machine secret key: M2M (`mt_`) verification uses it instead of the secret key; `ak_` keys need `secretKey`. */
     machineSecretKey: z.string().min(1).optional(),
     apiUrl: url.default('https://api.clerk.com'),
     /**

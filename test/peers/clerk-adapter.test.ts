@@ -1,13 +1,16 @@
-// The Clerk adapter and membership hook against a loopback fake of the Clerk Backend API, with the
-// REAL @clerk/backend (verifyToken, apiKeys.verify, m2m.verify, users.getOrganizationMembershipList).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+// The Clerk adapter and membership hook against a loopback fake of the Clerk Backend API. Session
+// tokens go through the REAL @clerk/backend `verifyToken`; the Backend API calls (JWKS, API keys, M2M
+// tokens, memberships) go through the configured fetch, and a test checks they are the requests the
+// SDK itself sends (apiKeys.verify, m2m.verify, users.getOrganizationMembershipList).
+import { createClerkClient, verifyToken } from '@clerk/backend';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ClerkAdapter, createClerkAdapter, createClerkMembership } from '../../providers/clerk/index';
 import { type ClerkConfigInput, clerkConfigSchema } from '../../src/config/schema';
 import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import { createAuthorizer } from '../../src/identity/authorizer';
 import { createIdentityPlane } from '../../src/identity/create';
-import { CLERK_FAKE_SECRET, ClerkFake } from './clerk-fake';
+import { CLERK_FAKE_MACHINE_SECRET, CLERK_FAKE_SECRET, ClerkFake } from './clerk-fake';
 
 let fake: ClerkFake;
 const adapters: ClerkAdapter[] = [];
@@ -39,6 +42,7 @@ afterAll(async () => {
 afterEach(async () => {
   fake.server.up();
   fake.server.clearFaults();
+  fake.unhang();
   while (adapters.length > 0) await adapters.pop()?.close();
 });
 
@@ -330,5 +334,206 @@ describe('createIdentityPlane({ provider: "clerk" })', () => {
       failure: { reason: 'header_rejected', status: 401 },
     });
     await plane.close();
+  });
+});
+
+describe('the fetch seam: every Clerk call goes through the configured fetch', () => {
+  const realFetch = globalThis.fetch;
+  const counting = () => {
+    const seen: string[] = [];
+    const fetchFn: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      seen.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+      return realFetch(input, init);
+    };
+    return { seen, fetch: fetchFn };
+  };
+  /** Runs `body` with a global fetch that records any use; expects none. */
+  async function withoutGlobalFetch(body: () => Promise<void>): Promise<void> {
+    const stray: string[] = [];
+    globalThis.fetch = ((input: unknown) => {
+      stray.push(String(input instanceof Request ? input.url : input));
+      return Promise.reject(new Error('the global fetch must not be used'));
+    }) as typeof fetch;
+    try {
+      await body();
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(stray).toEqual([]);
+  }
+
+  it('JWKS, API-key verify, M2M verify and membership pages all reach the fake through it, none through the global fetch', async () => {
+    fake.addMember('user_seam', 'org_seam', 'org:admin', ['org:reports:read']);
+    const { seen, fetch: countingFetch } = counting();
+    await withoutGlobalFetch(async () => {
+      const adapter = await adapterOf({ fetch: countingFetch });
+      await expect(
+        adapter.verify(await fake.sessionToken({ key: await fake.rotate() }), ctx),
+      ).resolves.toMatchObject({ kind: 'user' });
+      await expect(adapter.verify('ak_live_good', ctx)).resolves.toMatchObject({ kind: 'api_key' });
+      expect(await reasonOf(adapter.verify('ak_unknown', ctx))).toBe('api_key_invalid');
+      await expect(adapter.verify('mt_good', ctx)).resolves.toMatchObject({ kind: 'service' });
+      const membership = createClerkMembership({
+        secretKey: CLERK_FAKE_SECRET,
+        apiUrl: fake.apiUrl,
+        allowInsecureRequests: true,
+        timeoutMs: 1000,
+        fetch: countingFetch,
+      });
+      expect(await membership.memberships('user_seam')).toEqual([
+        { orgId: 'org_seam', role: 'org:admin', permissions: ['org:reports:read'] },
+      ]);
+      expect(await membership.memberships('user_nobody')).toEqual([]);
+      // Outages go through it too (and are retried through it).
+      fake.server.fail({ path: '/api_keys', status: 503, times: 1 });
+      await expect(adapter.verify('ak_live_good', ctx)).resolves.toMatchObject({ kind: 'api_key' });
+    });
+    expect(seen).toContain('GET /v1/jwks');
+    expect(seen.filter((r) => r === 'POST /api_keys/verify')).toHaveLength(4);
+    expect(seen).toContain('POST /m2m_tokens/verify');
+    expect(seen).toContain('GET /v1/users/user_seam/organization_memberships');
+    expect(seen).toContain('GET /v1/users/user_nobody/organization_memberships');
+  });
+
+  it('sends what @clerk/backend sends: paths, query, bodies, Bearer keys and headers (JWKS too)', async () => {
+    fake.addMember('user_parity', 'org_parity', 'org:member');
+    const pick = (from: number) =>
+      fake.log.slice(from).map((r) => ({
+        method: r.method,
+        path: r.path,
+        search: r.search,
+        body: r.body,
+        authorization: r.headers.authorization,
+        'clerk-api-version': r.headers['clerk-api-version'],
+        'content-type': r.headers['content-type'],
+        'user-agent': r.headers['user-agent'],
+      }));
+    // The SDK, on the global fetch.
+    const sdk = createClerkClient({
+      secretKey: CLERK_FAKE_SECRET,
+      machineSecretKey: CLERK_FAKE_MACHINE_SECRET,
+      apiUrl: fake.apiUrl,
+      telemetry: { disabled: true },
+    });
+    let mark = fake.log.length;
+    await verifyToken(await fake.sessionToken(), {
+      secretKey: CLERK_FAKE_SECRET,
+      apiUrl: fake.apiUrl,
+      skipJwksCache: true,
+      authorizedParties: ['https://app.acme.test'],
+    });
+    await sdk.apiKeys.verify('ak_live_good');
+    await sdk.m2m.verify({ token: 'mt_good' });
+    await sdk.users.getOrganizationMembershipList({ userId: 'user_parity', limit: 100, offset: 0 });
+    const fromSdk = pick(mark);
+    // Ours, through the configured fetch.
+    mark = fake.log.length;
+    const adapter = await adapterOf({ machineSecretKey: CLERK_FAKE_MACHINE_SECRET, fetch: counting().fetch });
+    await adapter.verify(await fake.sessionToken(), ctx);
+    await adapter.verify('ak_live_good', ctx);
+    await adapter.verify('mt_good', ctx);
+    await createClerkMembership({
+      secretKey: CLERK_FAKE_SECRET,
+      apiUrl: fake.apiUrl,
+      allowInsecureRequests: true,
+      fetch: counting().fetch,
+    }).memberships('user_parity');
+    expect(pick(mark)).toEqual(fromSdk);
+    expect(fromSdk.map((r) => r.authorization)).toEqual([
+      `Bearer ${CLERK_FAKE_SECRET}`,
+      `Bearer ${CLERK_FAKE_SECRET}`,
+      `Bearer ${CLERK_FAKE_MACHINE_SECRET}`,
+      `Bearer ${CLERK_FAKE_SECRET}`,
+    ]);
+    expect(fromSdk[0]?.['clerk-api-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('a hanging API-key verify is aborted at the timeout: provider_unavailable, and the connection is closed', async () => {
+    const adapter = await adapterOf({ timeoutMs: 300, fetch: counting().fetch });
+    fake.hang('/api_keys/verify');
+    const before = fake.hung.length;
+    const started = Date.now();
+    const err = await adapter.verify('ak_live_good', ctx).catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(err).toMatchObject({ reason: 'provider_unavailable', message: 'Clerk did not answer in time' });
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(600);
+    const hung = fake.hung.slice(before);
+    expect(hung).toHaveLength(1);
+    await vi.waitFor(() => expect(hung[0]?.closedAt).not.toBeNull(), { timeout: 500 });
+
+    // The caller's signal aborts it too (the request being served went away).
+    const caller = new AbortController();
+    const pending = adapter
+      .verify('ak_live_good', { ...ctx, signal: caller.signal })
+      .catch((e: unknown) => e);
+    await vi.waitFor(() => expect(fake.hung.length).toBe(before + 2));
+    caller.abort();
+    expect(await pending).toMatchObject({ reason: 'provider_unavailable' });
+    await vi.waitFor(() => expect(fake.hung[before + 1]?.closedAt).not.toBeNull(), { timeout: 500 });
+
+    // The membership lookup likewise (every page and retry inside one timeout).
+    fake.hang('/v1/users/');
+    const membership = createClerkMembership({
+      secretKey: CLERK_FAKE_SECRET,
+      apiUrl: fake.apiUrl,
+      allowInsecureRequests: true,
+      timeoutMs: 300,
+      fetch: counting().fetch,
+    });
+    expect(await reasonOf(membership.memberships('user_1'))).toBe('provider_unavailable');
+    await vi.waitFor(() => expect(fake.hung.at(-1)?.closedAt).not.toBeNull(), { timeout: 500 });
+  });
+
+  it('maps Backend API errors: 401/403 (key refused), 422, unparseable JSON (retried) -> provider_unavailable; 400 -> invalid', async () => {
+    const { seen, fetch: countingFetch } = counting();
+    const adapter = await adapterOf({ fetch: countingFetch, maxRetries: 2 });
+    const wrongKey = await adapterOf({ secretKey: 'sk_test_wrong', jwtKey: await fake.publicPem() });
+    expect(await wrongKey.verify('ak_live_good', ctx).catch((e: unknown) => e)).toMatchObject({
+      reason: 'provider_unavailable',
+      message: 'Clerk refused the secret key',
+    });
+    for (const [status, code] of [
+      [403, 'authorization_invalid'],
+      [422, 'form_param_format_invalid'],
+    ] as const) {
+      fake.server.fail({
+        path: '/api_keys',
+        status,
+        body: { errors: [{ code, message: code, long_message: code }] },
+      });
+      expect(await reasonOf(adapter.verify('ak_live_good', ctx))).toBe('provider_unavailable');
+      fake.server.clearFaults();
+    }
+    // A 400 is a definite answer about the key.
+    fake.server.fail({ path: '/api_keys', status: 400, body: { errors: [{ code: 'form_param_missing' }] } });
+    expect(await reasonOf(adapter.verify('ak_live_good', ctx))).toBe('api_key_invalid');
+    fake.server.clearFaults();
+    // Unparseable JSON is retried, then an outage.
+    const before = seen.length;
+    fake.server.fail({ path: '/m2m_tokens', raw: { contentType: 'application/json', text: '{"object":' } });
+    expect(await adapter.verify('mt_good', ctx).catch((e: unknown) => e)).toMatchObject({
+      reason: 'provider_unavailable',
+      message: 'Clerk returned an unusable response',
+    });
+    expect(seen.length - before).toBe(3);
+    fake.server.clearFaults();
+    // A charset parameter is fine (the SDK would have returned a raw string).
+    fake.server.fail({
+      path: '/api_keys',
+      status: 200,
+      raw: {
+        contentType: 'application/json; charset=utf-8',
+        text: JSON.stringify({
+          object: 'api_key',
+          id: 'ak_9',
+          subject: 'user_9',
+          scopes: [],
+          revoked: false,
+        }),
+      },
+    });
+    await expect(adapter.verify('ak_live_good', ctx)).resolves.toMatchObject({ providerSubject: 'ak_9' });
   });
 });

@@ -5,10 +5,15 @@
 //   GET  /v1/users/{id}/organization_memberships?limit&offset
 //                                                   { data: [organization_membership…], total_count }
 // Errors are Clerk's shape: { errors: [{ code, message, long_message }] }, with Content-Type exactly
-// application/json. Session tokens (claims v2) are signed by the fake's own RSA keys.
+// application/json. Session tokens (claims v2) are signed by the fake's own RSA keys. Every request is
+// logged with its headers and body (`log`), and `hang(path)` leaves matching requests unanswered,
+// recording when the client closes their connection (`hung`).
+import type { IncomingHttpHeaders } from 'node:http';
 import { FakeServer, newRsaKey, type SigningKey, signJwt } from './fake-http';
 
 export const CLERK_FAKE_SECRET = 'sk_test_fake_secret_for_tests_only';
+/** Accepted on the M2M endpoints only, as Clerk's machine secret keys are. */
+export const CLERK_FAKE_MACHINE_SECRET = 'ak_fake_machine_secret_for_tests_only';
 export const CLERK_FAKE_ISSUER = 'https://clerk.acme.test';
 
 export interface ClerkApiKey {
@@ -44,8 +49,27 @@ export interface ClerkSessionOptions {
   key?: SigningKey;
 }
 
+/** One request as the fake received it. */
+export interface ClerkFakeRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly search: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A request left unanswered by `hang`. */
+export interface ClerkFakeHang {
+  readonly path: string;
+  /** Set when the client closed the connection (aborted the request). */
+  closedAt: number | null;
+}
+
 export class ClerkFake {
   readonly server: FakeServer;
+  readonly log: ClerkFakeRequest[] = [];
+  readonly hung: ClerkFakeHang[] = [];
+  #hangs = new Set<string>();
   readonly apiKeys = new Map<string, ClerkApiKey>();
   readonly m2mTokens = new Map<string, ClerkM2m>();
   /** userId -> memberships. */
@@ -54,9 +78,29 @@ export class ClerkFake {
   #generation = 0;
 
   private constructor() {
-    this.server = new FakeServer((req, url, body) =>
-      this.#route(req.method ?? 'GET', url, body, req.headers.authorization),
-    );
+    this.server = new FakeServer((req, url, body) => {
+      const method = req.method ?? 'GET';
+      this.log.push({ method, path: url.pathname, search: url.search, headers: req.headers, body });
+      if ([...this.#hangs].some((prefix) => url.pathname.startsWith(prefix))) {
+        const hang: ClerkFakeHang = { path: url.pathname, closedAt: null };
+        this.hung.push(hang);
+        req.socket.once('close', () => {
+          hang.closedAt = Date.now();
+        });
+        // Never answered: only the client (or close()) ends the connection.
+        return new Promise<never>(() => {});
+      }
+      return this.#route(method, url, body, req.headers.authorization);
+    });
+  }
+
+  /** Leaves requests whose path starts with `pathPrefix` unanswered until `unhang()`. */
+  hang(pathPrefix: string): void {
+    this.#hangs.add(pathPrefix);
+  }
+
+  unhang(): void {
+    this.#hangs.clear();
   }
 
   static async start(): Promise<ClerkFake> {
@@ -136,10 +180,11 @@ export class ClerkFake {
   }
 
   async #route(method: string, url: URL, body: string, authorization: string | undefined) {
-    if (authorization !== `Bearer ${CLERK_FAKE_SECRET}`) {
+    const path = url.pathname;
+    const machine = path.startsWith('/m2m_tokens') && authorization === `Bearer ${CLERK_FAKE_MACHINE_SECRET}`;
+    if (authorization !== `Bearer ${CLERK_FAKE_SECRET}` && !machine) {
       return clerkError(401, 'authentication_invalid', 'Unauthorized request');
     }
-    const path = url.pathname;
     if (method === 'GET' && path === '/v1/jwks')
       return { status: 200, body: { keys: this.keys.map((k) => k.publicJwk) } };
     if (method === 'POST' && path === '/api_keys/verify') {

@@ -87,7 +87,7 @@ results.push(
 
 await a0.close();
 await ck.close();
-// Let the delayed fake answers finish before closing the fakes, so the SDK requests end normally.
+// Let the delayed fake answers finish before closing the fakes, so the requests in flight end normally.
 await new Promise((r) => setTimeout(r, 400));
 await auth0.close();
 await clerk.close();
