@@ -260,7 +260,21 @@ interface CachedPrincipal {
  * be, so each hit gets its own frozen copy with a `expiresAt` built from the cached number.
  */
 function withOwnExpiry({ principal, expiresAtMs }: CachedPrincipal): Principal {
-  return Object.freeze({ ...principal, expiresAt: expiresAtMs ? new Date(expiresAtMs) : null });
+  // An explicit literal of the fields `freezePrincipal` builds (every cached principal comes from it):
+  // V8 freezes a spread-built object about twice as slowly, on every cache hit.
+  return Object.freeze({
+    subject: principal.subject,
+    providerSubject: principal.providerSubject,
+    provider: principal.provider,
+    kind: principal.kind,
+    orgId: principal.orgId,
+    roles: principal.roles,
+    scopes: principal.scopes,
+    sessionId: principal.sessionId,
+    expiresAt: expiresAtMs ? new Date(expiresAtMs) : null,
+    authMethod: principal.authMethod,
+    claims: principal.claims,
+  });
 }
 
 /** RFC 6750 §2.1 b64token: the only characters a bearer token may have. */

@@ -67,12 +67,24 @@ export function freezePrincipal(principal: Principal): Principal {
     kind: principal.kind,
     orgId: principal.orgId,
     roles: Object.freeze([...principal.roles]),
-    scopes: Object.freeze([...new Set(principal.scopes)]),
+    scopes: Object.freeze(unique(principal.scopes)),
     sessionId: principal.sessionId,
     expiresAt: principal.expiresAt,
     authMethod: principal.authMethod,
     claims: deepFreeze(principal.claims),
   });
+}
+
+// First occurrences in order, as `[...new Set(list)]`; a principal holds a handful of scopes, for
+// which a linear scan is cheaper than building a Set.
+function unique(list: readonly string[]): string[] {
+  if (!Array.isArray(list) || list.length > 16) return [...new Set(list)];
+  const out: string[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i] as string;
+    if (!out.includes(item)) out.push(item);
+  }
+  return out;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -12,19 +12,22 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
  * ```
  */
 export function newTraceId(): string {
-  // One CSPRNG call per 256 ids: a synchronous randomBytes(16) costs ~2 µs, a tenth of an RS256
-  // verification, and every decision needs a trace id.
-  if (traceIdOffset >= TRACE_ID_POOL.length) {
+  // One CSPRNG call and one hex conversion per 256 ids: a synchronous randomBytes(16) costs ~2 µs, a
+  // tenth of an RS256 verification, and every decision needs a trace id. An id is a slice of the pool's
+  // hex string (trace ids are not secrets; a live id keeps its 8 KiB pool string alive).
+  if (traceIdOffset >= traceIdPoolHex.length) {
     randomFillSync(TRACE_ID_POOL);
+    traceIdPoolHex = TRACE_ID_POOL.toString('hex');
     traceIdOffset = 0;
   }
-  const id = TRACE_ID_POOL.toString('hex', traceIdOffset, traceIdOffset + 16);
-  traceIdOffset += 16;
+  const id = traceIdPoolHex.slice(traceIdOffset, traceIdOffset + 32);
+  traceIdOffset += 32;
   return id === ALL_ZERO_TRACE_ID ? newTraceId() : id;
 }
 
 const TRACE_ID_POOL = Buffer.allocUnsafe(16 * 256);
-let traceIdOffset = TRACE_ID_POOL.length;
+let traceIdPoolHex = '';
+let traceIdOffset = 0;
 const ALL_ZERO_TRACE_ID = '0'.repeat(32);
 
 /**

@@ -75,8 +75,40 @@ export interface AuthState {
 /** A framework-neutral guard: null lets the request through, a failure refuses it. @internal */
 export type Guard<Req> = (state: AuthState, req: Req, view: RequestView) => Promise<AuthFailure | null>;
 
-// Keyed by the framework's own request (or context) object, so nothing is added to it but `auth`.
-const states = new WeakMap<object, AuthState>();
+// Returns the object it is given, so that a subclass constructor stamps its private field on that
+// object rather than on a new one.
+class Stamp {
+  constructor(target: object) {
+    // biome-ignore lint/correctness/noConstructorReturn: the return override is the point (see AuthStates).
+    return target as Stamp;
+  }
+}
+
+/**
+ * One request's auth state, held in a private class field stamped on the framework's own request (or
+ * context) object: nothing visible is added to it but `auth` (a private field is no property: no key,
+ * no symbol, untouched by freeze, spread or serialization), and it lives and dies with the request.
+ * It replaces a WeakMap, whose ephemeron entries cost ~0.4 µs of GC work per short-lived request.
+ */
+class AuthStates extends Stamp {
+  #state: AuthState;
+
+  private constructor(target: object, state: AuthState) {
+    super(target);
+    this.#state = state;
+  }
+
+  static set(target: object, state: AuthState): void {
+    // A second `authenticate` on the same request replaces the state, as a WeakMap.set would.
+    if (#state in target) (target as AuthStates).#state = state;
+    else new AuthStates(target, state);
+  }
+
+  static get(target: unknown): AuthState | undefined {
+    if ((typeof target !== 'object' || target === null) && typeof target !== 'function') return undefined;
+    return #state in target ? (target as AuthStates).#state : undefined;
+  }
+}
 const ORG_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /**
@@ -101,7 +133,7 @@ export function binder(
     throw new TypeError('authenticate: authorizer must come from createAuthorizer');
   const realm = options.realm;
   return (key, principal, traceId) => {
-    states.set(key, { plane, principal, traceId, authorizer, realm, orgId: undefined });
+    AuthStates.set(key, { plane, principal, traceId, authorizer, realm, orgId: undefined });
   };
 }
 
@@ -116,7 +148,7 @@ export function binder(
  * ```
  */
 export function traceIdOf(request: object): string | undefined {
-  return states.get(request)?.traceId;
+  return AuthStates.get(request)?.traceId;
 }
 
 /**
@@ -129,16 +161,24 @@ export function traceIdOf(request: object): string | undefined {
  * const failure = await runGuard(guard, req, req, view, 'requireScopes');
  * ```
  */
-export async function runGuard<Req>(
+export function runGuard<Req>(
   guard: Guard<Req>,
   key: object,
   req: Req,
   view: RequestView,
   name: string,
 ): Promise<AuthFailure | null> {
-  const state = states.get(key);
-  if (!state) throw new Error(`${name}: authenticate(plane) must run before this guard`);
-  return guard(state, req, view);
+  // Not an async function: the guard's own promise is returned as is, one hop less per guard. Every
+  // outcome is still a promise, a missing `authenticate` a rejected one.
+  const state = AuthStates.get(key);
+  if (!state) {
+    return Promise.reject(new Error(`${name}: authenticate(plane) must run before this guard`));
+  }
+  try {
+    return guard(state, req, view);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -185,33 +225,57 @@ export function orgGuard<Req>(
       state.plane.audit.denied(state.principal, failure, null);
       return failure;
     }
-    const failure = await check(state, { ...requirements, orgId });
+    const failure = await check(state, withFields(requirements, { orgId }));
     if (!failure) state.orgId = orgId;
     return failure;
   };
 }
 
-async function check(state: AuthState, requirements: GuardRequirements): Promise<AuthFailure | null> {
+function check(state: AuthState, requirements: GuardRequirements): Promise<AuthFailure | null> {
   const orgId = requirements.orgId ?? state.orgId;
-  let decision: AuthorizationDecision;
+  // A custom authorizer that throws or rejects fails closed, as an outage.
+  const unavailable = (): AuthFailure | null => conclude(state, outage(state), orgId);
+  let pending: Promise<AuthorizationDecision>;
   try {
-    decision = await state.authorizer.check(state.principal, {
-      ...requirements,
-      orgId,
-      traceId: state.traceId,
-      realm: state.realm,
-    });
+    pending = Promise.resolve(
+      state.authorizer.check(
+        state.principal,
+        withFields(requirements, { orgId, traceId: state.traceId, realm: state.realm }),
+      ),
+    );
   } catch {
-    // A custom authorizer that throws fails closed, as an outage.
-    decision = {
-      ok: false,
-      failure: createFailure({
-        reason: 'provider_unavailable',
-        traceId: state.traceId,
-        provider: state.principal.provider,
-      }),
-    };
+    return Promise.resolve().then(unavailable);
   }
+  return pending.then((decision) => conclude(state, decision, orgId), unavailable);
+}
+
+/**
+ * `{ ...base, ...fields }`, built with `Object.assign`: on Node 20's V8 an object literal that spreads
+ * and then adds properties takes a slow path (~0.4 µs per added property, ~1.3 µs here, on every
+ * guarded request) that `Object.assign` does not. The one difference, an own `__proto__` key (which
+ * `Object.assign` would turn into a prototype), keeps the spread.
+ */
+function withFields<T extends object, F extends object>(base: T, fields: F): T & F {
+  if (Object.hasOwn(base, '__proto__')) return { ...base, ...fields };
+  return Object.assign({}, base, fields);
+}
+
+function outage(state: AuthState): AuthorizationDecision {
+  return {
+    ok: false,
+    failure: createFailure({
+      reason: 'provider_unavailable',
+      traceId: state.traceId,
+      provider: state.principal.provider,
+    }),
+  };
+}
+
+function conclude(
+  state: AuthState,
+  decision: AuthorizationDecision,
+  orgId: string | undefined,
+): AuthFailure | null {
   if (decision.ok) return null;
   state.plane.audit.denied(state.principal, decision.failure, orgId ?? null);
   return decision.failure;

@@ -110,25 +110,26 @@ export function authorize(principal: Principal, requirements: Requirements = {})
     );
   }
 
-  const held = new Set(Array.isArray(principal.scopes) ? principal.scopes : []);
-  if (scopes && !scopes.every((s) => held.has(s))) {
+  // Lists are short: includes() beats building a Set per request, with the same SameValueZero match.
+  const held: readonly string[] = Array.isArray(principal.scopes) ? principal.scopes : [];
+  if (scopes && !scopes.every((s) => held.includes(s))) {
     return deny('scope_insufficient', 'The credential lacks a required scope', scopes);
   }
-  if (anyScopes && !anyScopes.some((s) => held.has(s))) {
+  if (anyScopes && !anyScopes.some((s) => held.includes(s))) {
     return deny('scope_insufficient', 'The credential needs one of the listed scopes', anyScopes);
   }
-  if (permissions && !permissions.every((p) => held.has(p))) {
+  if (permissions && !permissions.every((p) => held.includes(p))) {
     return deny('scope_insufficient', 'The principal lacks a required permission', permissions);
   }
-  if (anyPermissions && !anyPermissions.some((p) => held.has(p))) {
+  if (anyPermissions && !anyPermissions.some((p) => held.includes(p))) {
     return deny('scope_insufficient', 'The principal needs one of the listed permissions', anyPermissions);
   }
 
-  const has = new Set(Array.isArray(principal.roles) ? principal.roles : []);
-  if (roles && !roles.every((r) => has.has(r))) {
+  const has: readonly string[] = Array.isArray(principal.roles) ? principal.roles : [];
+  if (roles && !roles.every((r) => has.includes(r))) {
     return deny('role_insufficient', 'The principal lacks a required role');
   }
-  if (anyRoles && !anyRoles.some((r) => has.has(r))) {
+  if (anyRoles && !anyRoles.some((r) => has.includes(r))) {
     return deny('role_insufficient', 'The principal needs one of the listed roles');
   }
   return ALLOWED;

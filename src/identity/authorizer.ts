@@ -271,7 +271,8 @@ export function createAuthorizer(options: AuthorizerOptions = {}): Authorizer {
 
   async function decide(principal: Principal, requirements: OrgRequirements): Promise<AuthorizationDecision> {
     const traceId = requirements.traceId || newTraceId();
-    const base = { ...requirements, traceId };
+    // Guards pass the decision's trace id: no copy then (object spread is slow on Node 20's V8).
+    const base = requirements.traceId ? requirements : { ...requirements, traceId };
     const { orgId } = requirements;
     let granted: AuthorizationDecision;
 

@@ -99,32 +99,52 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     }
   };
 
-  // Runs one decision inside its span when tracing is on; the span's trace id becomes the decision's
-  // unless the caller chose one, so logs, responses and traces share it.
-  const instrumented = async (
-    name: string,
-    traceparent: () => string | null,
+  // The decision's span when tracing is on (an SDK is installed or a tracer provider was given), else
+  // undefined: without a tracer the hot path does no span work and no context switch at all.
+  const openSpan = (name: string, traceparent: () => string | null): Span | undefined => {
+    const tracer = activeTracer(telemetry?.tracerProvider);
+    if (!tracer) return undefined;
+    try {
+      return startDecisionSpan(tracer, name, provider, traceparent());
+    } catch {
+      return undefined;
+    }
+  };
+
+  // Runs a decision inside its span, so the adapter's own spans are its children; the span's trace id
+  // becomes the decision's unless the caller chose one, so logs, responses and traces share it.
+  const inSpan = (
+    span: Span,
     run: (spanTrace: string | null) => Promise<AuthResult>,
   ): Promise<AuthResult> => {
-    const started = performance.now();
-    const tracer = activeTracer(telemetry?.tracerProvider);
-    let span: Span | undefined;
-    let result: AuthResult;
-    if (tracer) {
-      try {
-        span = startDecisionSpan(tracer, name, provider, traceparent());
-      } catch {
-        span = undefined;
-      }
+    let spanTrace: string | null;
+    try {
+      spanTrace = spanTraceId(span);
+    } catch {
+      spanTrace = null;
     }
-    if (span) {
-      const active = span;
-      result = await context.with(trace.setSpan(context.active(), active), () => run(spanTraceId(active)));
-    } else {
-      result = await run(null);
+    let entered = false;
+    try {
+      return context.with(
+        trace.setSpan(context.active(), span),
+        (id: string | null) => {
+          entered = true;
+          return run(id);
+        },
+        undefined,
+        spanTrace,
+      );
+    } catch (err) {
+      // A broken context manager must not turn a decision into a throw.
+      if (entered) throw err;
+      return run(spanTrace);
     }
+  };
+
+  // A decision taken before any adapter was reached: observed now, resolved as a promise.
+  const settle = (result: AuthResult, started: number, span: Span | undefined): Promise<AuthResult> => {
     observe(result, started, span);
-    return result;
+    return Promise.resolve(result);
   };
 
   const throwIfUnusable = (signal: AbortSignal | undefined): void => {
@@ -137,17 +157,21 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     failure: failureFromError(err, { traceId, provider: decidedBy, realm }),
   });
 
-  // Shared tail of authenticate and verify, once the token is known to be well-formed.
+  // Shared tail of authenticate and verify, once the token is known to be well-formed. One async frame
+  // and one await per decision on the hot path (a cached key, an empty revocation store): the adapter's
+  // promise is awaited here and the decision is observed here, not by further wrappers.
   const decide = async (
     token: string,
     traceId: string,
     signal: AbortSignal | undefined,
+    started: number,
+    span: Span | undefined,
   ): Promise<AuthResult> => {
-    let principal: Principal;
+    let result: AuthResult;
     try {
       throwIfUnusable(signal);
       // Promise.resolve: a misbehaving adapter that returns a plain value still goes through the checks.
-      principal = await raceAbort(
+      let principal: Principal = await raceAbort(
         Promise.resolve(adapter.verify(token, signal ? { traceId, signal } : { traceId })),
         signal,
       );
@@ -155,19 +179,77 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
         throw new Error('adapter returned no principal'); // fails closed as provider_unavailable
       }
       if (!Object.isFrozen(principal)) principal = freezePrincipal(principal);
-      const jti = principal.claims?.jti;
-      const lookup = { jti: typeof jti === 'string' ? jti : null, sessionId: principal.sessionId ?? null };
+      const claimedJti = principal.claims?.jti;
+      const jti = typeof claimedJti === 'string' ? claimedJti : null;
+      const sessionId = principal.sessionId ?? null;
       // Hot path: no await at all when the store says it is empty or there is nothing to look up.
-      if ((lookup.jti !== null || lookup.sessionId !== null) && !store.isEmpty?.()) {
-        if (await raceAbort(store.isRevoked(lookup), signal)) throw new AuthRejection('token_revoked');
+      if ((jti !== null || sessionId !== null) && !store.isEmpty?.()) {
+        if (await raceAbort(store.isRevoked({ jti, sessionId }), signal)) {
+          throw new AuthRejection('token_revoked');
+        }
       }
       throwIfUnusable(signal);
+      result = { ok: true, principal, traceId };
     } catch (err) {
       // An API key refused by the key service in front of the adapter is that service's decision.
-      return fail(err, traceId, keyServiceOf(err) ?? provider);
+      result = fail(err, traceId, keyServiceOf(err) ?? provider);
     }
-    return { ok: true, principal, traceId };
+    observe(result, started, span);
+    return result;
   };
+
+  const authenticateWith = (
+    request: RequestLike,
+    verifyOptions: VerifyOptions | undefined,
+    spanTrace: string | null,
+    started: number,
+    span: Span | undefined,
+  ): Promise<AuthResult> => {
+    let traceId: string | undefined;
+    let signal: AbortSignal | undefined;
+    try {
+      traceId = callerTraceId(verifyOptions);
+      signal = signalOf(verifyOptions);
+      traceId ??= spanTrace ?? traceIdFrom(readTraceparent(request));
+      throwIfUnusable(signal);
+    } catch (err) {
+      return settle(fail(err, traceId ?? newTraceId(), provider), started, span);
+    }
+    let token: string;
+    try {
+      token = extractCredential(request, extractOptions).token;
+    } catch (err) {
+      // Decided before any adapter was reached.
+      return settle(fail(err, traceId, null), started, span);
+    }
+    return decide(token, traceId, signal, started, span);
+  };
+
+  const verifyWith = (
+    token: string,
+    verifyOptions: VerifyOptions | undefined,
+    spanTrace: string | null,
+    started: number,
+    span: Span | undefined,
+  ): Promise<AuthResult> => {
+    let traceId: string | undefined;
+    let signal: AbortSignal | undefined;
+    try {
+      traceId = callerTraceId(verifyOptions) ?? spanTrace ?? newTraceId();
+      signal = signalOf(verifyOptions);
+      throwIfUnusable(signal);
+    } catch (err) {
+      return settle(fail(err, traceId ?? newTraceId(), provider), started, span);
+    }
+    try {
+      checkToken(token, maxTokenBytes);
+    } catch (err) {
+      return settle(fail(err, traceId, null), started, span);
+    }
+    return decide(token, traceId, signal, started, span);
+  };
+
+  const extractOptions = { maxTokenBytes };
 
   const plane: IdentityPlane = {
     provider,
@@ -175,49 +257,17 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     audit: auditor,
 
     authenticate(request: RequestLike, verifyOptions?: VerifyOptions): Promise<AuthResult> {
-      return instrumented(
-        'authplane.authenticate',
-        () => readTraceparent(request),
-        async (spanTrace) => {
-          let traceId = callerTraceId(verifyOptions);
-          const signal = signalOf(verifyOptions);
-          try {
-            traceId ??= spanTrace ?? traceIdFrom(readTraceparent(request));
-            throwIfUnusable(signal);
-          } catch (err) {
-            return fail(err, traceId ?? newTraceId(), provider);
-          }
-          try {
-            const { token } = extractCredential(request, { maxTokenBytes });
-            return await decide(token, traceId, signal);
-          } catch (err) {
-            // decide() never throws: whatever lands here was decided before any adapter was reached.
-            return fail(err, traceId, null);
-          }
-        },
-      );
+      const started = performance.now();
+      const span = openSpan('authplane.authenticate', () => readTraceparent(request));
+      if (!span) return authenticateWith(request, verifyOptions, null, started, undefined);
+      return inSpan(span, (spanTrace) => authenticateWith(request, verifyOptions, spanTrace, started, span));
     },
 
     verify(token: string, verifyOptions?: VerifyOptions): Promise<AuthResult> {
-      return instrumented(
-        'authplane.verify',
-        () => null,
-        async (spanTrace) => {
-          const traceId = callerTraceId(verifyOptions) ?? spanTrace ?? newTraceId();
-          const signal = signalOf(verifyOptions);
-          try {
-            throwIfUnusable(signal);
-          } catch (err) {
-            return fail(err, traceId, provider);
-          }
-          try {
-            checkToken(token, maxTokenBytes);
-            return await decide(token, traceId, signal);
-          } catch (err) {
-            return fail(err, traceId, null);
-          }
-        },
-      );
+      const started = performance.now();
+      const span = openSpan('authplane.verify', () => null);
+      if (!span) return verifyWith(token, verifyOptions, null, started, undefined);
+      return inSpan(span, (spanTrace) => verifyWith(token, verifyOptions, spanTrace, started, span));
     },
 
     async revoke(target: RevocationTarget): Promise<void> {

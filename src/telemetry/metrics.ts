@@ -37,8 +37,15 @@ const LATENCY_BUCKETS_SEC = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
+// The last provider asked for and its instruments: one identity comparison instead of a WeakMap
+// lookup on every decision. A different provider (an SDK installed later, an explicit one) misses and
+// goes through the WeakMap.
+let lastProvider: MeterProvider | undefined;
+let lastInstruments: Instruments | undefined;
+
 function instruments(explicit: MeterProvider | undefined): Instruments {
   const provider = explicit ?? metrics.getMeterProvider();
+  if (provider === lastProvider && lastInstruments !== undefined) return lastInstruments;
   let found = byProvider.get(provider);
   if (!found) {
     const meter = provider.getMeter(INSTRUMENTATION_SCOPE);
@@ -68,6 +75,8 @@ function instruments(explicit: MeterProvider | undefined): Instruments {
     };
     byProvider.set(provider, found);
   }
+  lastProvider = provider;
+  lastInstruments = found;
   return found;
 }
 
