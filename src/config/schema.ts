@@ -27,6 +27,10 @@ export const ASYMMETRIC_ALGORITHMS = [
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
 const url = z.url({ protocol: /^https?$/ });
+/** Test seam shared by every provider: a clock returning epoch milliseconds. */
+const clockFn = z.custom<() => number>((v) => typeof v === 'function');
+/** Seam shared by every provider for its HTTP calls (proxies, tests). */
+const fetchFn = z.custom<typeof fetch>((v) => typeof v === 'function');
 const positiveSeconds = z.number().finite().positive();
 
 /** JWKS cache tuning; every field has a safe default. */
@@ -105,9 +109,9 @@ export const oidcConfigSchema = z
     /** `realm` attribute of challenges. */
     realm: z.string().optional(),
     /** Test seam: a clock returning epoch milliseconds. */
-    clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
+    clock: clockFn.optional(),
     /** Seam for every HTTP call (proxies, tests). */
-    fetch: z.custom<typeof fetch>((v) => typeof v === 'function').optional(),
+    fetch: fetchFn.optional(),
   })
   .strict();
 
@@ -186,7 +190,7 @@ const legacyFieldsShape = {
   clockToleranceSec: z.number().finite().nonnegative().max(300).default(5),
   maxTokenBytes: z.number().int().positive().default(8192),
   realm: z.string().optional(),
-  clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
+  clock: clockFn.optional(),
 };
 
 function checkLegacyKeys(
@@ -438,9 +442,9 @@ export const auth0ConfigSchema = z
     maxRetries: z.number().int().min(0).max(3).default(1),
     maxTokenBytes: z.number().int().positive().default(8192),
     realm: z.string().optional(),
-    clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
+    clock: clockFn.optional(),
     /** Seam for every HTTP call: the JWKS fetch and the auth0 SDK's `fetch` option. */
-    fetch: z.custom<typeof fetch>((v) => typeof v === 'function').optional(),
+    fetch: fetchFn.optional(),
   })
   .strict();
 
@@ -491,9 +495,9 @@ export const clerkConfigSchema = z
     /** Allow an http `apiUrl`, for loopback hosts only (development, tests). */
     allowInsecureRequests: z.boolean().default(false),
     realm: z.string().optional(),
-    clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
-    /** Seam for the calls the adapter makes itself (the JWKS); see providers/clerk for the SDK's calls. */
-    fetch: z.custom<typeof fetch>((v) => typeof v === 'function').optional(),
+    clock: clockFn.optional(),
+    /** Seam for every HTTP call the adapter makes: the JWKS and the Backend API calls (the SDK offers none). */
+    fetch: fetchFn.optional(),
   })
   .strict();
 
@@ -635,7 +639,7 @@ export const migrationConfigSchema = z
       .optional(),
     maxTokenBytes: z.number().int().positive().default(8192),
     realm: z.string().optional(),
-    clock: z.custom<() => number>((v) => typeof v === 'function').optional(),
+    clock: clockFn.optional(),
   })
   .strict();
 
