@@ -12,17 +12,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Principal } from '../core/principal';
 import type { IdentityPlane } from '../identity/types';
 import { writeFailure } from './node';
-import {
-  type AuthenticateOptions,
-  binder,
-  type Guard,
-  type GuardRequirements,
-  names,
-  type OrgSource,
-  orgGuard,
-  requirementsGuard,
-  runGuard,
-} from './shared';
+import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
@@ -58,6 +48,8 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
   };
 }
 
+const guards = defineGuards(wrap);
+
 /**
  * Requires every listed scope: 403 `scope_insufficient` with the RFC 6750 `scope` attribute otherwise.
  *
@@ -66,12 +58,7 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
  * app.post('/sync', requireScopes('sync:write'), handler);
  * ```
  */
-export function requireScopes(...scopes: string[]): RequestHandler {
-  return wrap(
-    requirementsGuard({ scopes: names(scopes, 'requireScopes') }, 'requireScopes'),
-    'requireScopes',
-  );
-}
+export const requireScopes = guards.requireScopes;
 
 /**
  * Requires at least one of the listed scopes.
@@ -81,12 +68,7 @@ export function requireScopes(...scopes: string[]): RequestHandler {
  * app.get('/items', requireAnyScope('read', 'admin'), handler);
  * ```
  */
-export function requireAnyScope(...scopes: string[]): RequestHandler {
-  return wrap(
-    requirementsGuard({ anyScopes: names(scopes, 'requireAnyScope') }, 'requireAnyScope'),
-    'requireAnyScope',
-  );
-}
+export const requireAnyScope = guards.requireAnyScope;
 
 /**
  * Requires every listed role (in the org `requireOrg` established, else the token's).
@@ -96,9 +78,7 @@ export function requireAnyScope(...scopes: string[]): RequestHandler {
  * app.delete('/orgs/:orgId', requireOrg({ param: 'orgId' }), requireRoles('owner'), handler);
  * ```
  */
-export function requireRoles(...roles: string[]): RequestHandler {
-  return wrap(requirementsGuard({ roles: names(roles, 'requireRoles') }, 'requireRoles'), 'requireRoles');
-}
+export const requireRoles = guards.requireRoles;
 
 /**
  * Requires at least one of the listed roles.
@@ -108,12 +88,7 @@ export function requireRoles(...roles: string[]): RequestHandler {
  * app.get('/admin', requireAnyRole('admin', 'owner'), handler);
  * ```
  */
-export function requireAnyRole(...roles: string[]): RequestHandler {
-  return wrap(
-    requirementsGuard({ anyRoles: names(roles, 'requireAnyRole') }, 'requireAnyRole'),
-    'requireAnyRole',
-  );
-}
+export const requireAnyRole = guards.requireAnyRole;
 
 /**
  * Resolves the org the request acts on (`'token'`, `{ param }`, `{ header }` or a function) and checks it
@@ -124,9 +99,7 @@ export function requireAnyRole(...roles: string[]): RequestHandler {
  * app.get('/orgs/:orgId/reports', requireOrg({ param: 'orgId' }), handler);
  * ```
  */
-export function requireOrg(source: OrgSource<Request>, requirements: GuardRequirements = {}): RequestHandler {
-  return wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg');
-}
+export const requireOrg = guards.requireOrg;
 
 /**
  * Requires any combination of scopes, roles, permissions, org and workspace (the visibility hook).
@@ -136,9 +109,7 @@ export function requireOrg(source: OrgSource<Request>, requirements: GuardRequir
  * app.get('/reports', requireAccess({ permissions: ['reports:read'] }), handler);
  * ```
  */
-export function requireAccess(requirements: GuardRequirements): RequestHandler {
-  return wrap(requirementsGuard(requirements, 'requireAccess'), 'requireAccess');
-}
+export const requireAccess = guards.requireAccess;
 
 function wrap(guard: Guard<Request>, name: string): RequestHandler {
   return async function authplaneGuard(req, res, next) {

@@ -13,17 +13,7 @@ import type { AuthFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
 import { toHttp } from '../core/response';
 import type { IdentityPlane } from '../identity/types';
-import {
-  type AuthenticateOptions,
-  binder,
-  type Guard,
-  type GuardRequirements,
-  names,
-  type OrgSource,
-  orgGuard,
-  requirementsGuard,
-  runGuard,
-} from './shared';
+import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
@@ -83,6 +73,8 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
   });
 }
 
+const guards = defineGuards(wrap);
+
 /**
  * Requires every listed scope: 403 `scope_insufficient` with the RFC 6750 `scope` attribute otherwise.
  *
@@ -91,12 +83,7 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
  * app.post('/sync', { onRequest: requireScopes('sync:write') }, handler);
  * ```
  */
-export function requireScopes(...scopes: string[]): FastifyGuard {
-  return wrap(
-    requirementsGuard({ scopes: names(scopes, 'requireScopes') }, 'requireScopes'),
-    'requireScopes',
-  );
-}
+export const requireScopes = guards.requireScopes;
 
 /**
  * Requires at least one of the listed scopes.
@@ -106,12 +93,7 @@ export function requireScopes(...scopes: string[]): FastifyGuard {
  * app.get('/items', { onRequest: requireAnyScope('read', 'admin') }, handler);
  * ```
  */
-export function requireAnyScope(...scopes: string[]): FastifyGuard {
-  return wrap(
-    requirementsGuard({ anyScopes: names(scopes, 'requireAnyScope') }, 'requireAnyScope'),
-    'requireAnyScope',
-  );
-}
+export const requireAnyScope = guards.requireAnyScope;
 
 /**
  * Requires every listed role (in the org `requireOrg` established, else the token's).
@@ -121,9 +103,7 @@ export function requireAnyScope(...scopes: string[]): FastifyGuard {
  * app.get('/admin', { onRequest: requireRoles('admin') }, handler);
  * ```
  */
-export function requireRoles(...roles: string[]): FastifyGuard {
-  return wrap(requirementsGuard({ roles: names(roles, 'requireRoles') }, 'requireRoles'), 'requireRoles');
-}
+export const requireRoles = guards.requireRoles;
 
 /**
  * Requires at least one of the listed roles.
@@ -133,12 +113,7 @@ export function requireRoles(...roles: string[]): FastifyGuard {
  * app.get('/admin', { onRequest: requireAnyRole('admin', 'owner') }, handler);
  * ```
  */
-export function requireAnyRole(...roles: string[]): FastifyGuard {
-  return wrap(
-    requirementsGuard({ anyRoles: names(roles, 'requireAnyRole') }, 'requireAnyRole'),
-    'requireAnyRole',
-  );
-}
+export const requireAnyRole = guards.requireAnyRole;
 
 /**
  * Resolves the org the request acts on (`'token'`, `{ param }`, `{ header }` or a function) and checks it
@@ -149,12 +124,7 @@ export function requireAnyRole(...roles: string[]): FastifyGuard {
  * app.get('/orgs/:orgId/reports', { onRequest: [requireOrg({ param: 'orgId' }), requireScopes('read')] }, handler);
  * ```
  */
-export function requireOrg(
-  source: OrgSource<FastifyRequest>,
-  requirements: GuardRequirements = {},
-): FastifyGuard {
-  return wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg');
-}
+export const requireOrg = guards.requireOrg;
 
 /**
  * Requires any combination of scopes, roles, permissions, org and workspace (the visibility hook).
@@ -164,9 +134,7 @@ export function requireOrg(
  * app.get('/reports', { onRequest: requireAccess({ permissions: ['reports:read'] }) }, handler);
  * ```
  */
-export function requireAccess(requirements: GuardRequirements): FastifyGuard {
-  return wrap(requirementsGuard(requirements, 'requireAccess'), 'requireAccess');
-}
+export const requireAccess = guards.requireAccess;
 
 function wrap(guard: Guard<FastifyRequest>, name: string): FastifyGuard {
   return async function authplaneGuard(request, reply) {

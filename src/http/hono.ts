@@ -14,17 +14,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../core/principal';
 import { toResponse } from '../core/response';
 import type { IdentityPlane } from '../identity/types';
-import {
-  type AuthenticateOptions,
-  binder,
-  type Guard,
-  type GuardRequirements,
-  names,
-  type OrgSource,
-  orgGuard,
-  requirementsGuard,
-  runGuard,
-} from './shared';
+import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
@@ -65,6 +55,8 @@ export function authenticate(
   };
 }
 
+const guards = defineGuards(wrap);
+
 /**
  * Requires every listed scope: 403 `scope_insufficient` with the RFC 6750 `scope` attribute otherwise.
  *
@@ -73,12 +65,7 @@ export function authenticate(
  * app.post('/sync', requireScopes('sync:write'), handler);
  * ```
  */
-export function requireScopes(...scopes: string[]): MiddlewareHandler<AuthEnv> {
-  return wrap(
-    requirementsGuard({ scopes: names(scopes, 'requireScopes') }, 'requireScopes'),
-    'requireScopes',
-  );
-}
+export const requireScopes = guards.requireScopes;
 
 /**
  * Requires at least one of the listed scopes.
@@ -88,12 +75,7 @@ export function requireScopes(...scopes: string[]): MiddlewareHandler<AuthEnv> {
  * app.get('/items', requireAnyScope('read', 'admin'), handler);
  * ```
  */
-export function requireAnyScope(...scopes: string[]): MiddlewareHandler<AuthEnv> {
-  return wrap(
-    requirementsGuard({ anyScopes: names(scopes, 'requireAnyScope') }, 'requireAnyScope'),
-    'requireAnyScope',
-  );
-}
+export const requireAnyScope = guards.requireAnyScope;
 
 /**
  * Requires every listed role (in the org `requireOrg` established, else the token's).
@@ -103,9 +85,7 @@ export function requireAnyScope(...scopes: string[]): MiddlewareHandler<AuthEnv>
  * app.get('/admin', requireRoles('admin'), handler);
  * ```
  */
-export function requireRoles(...roles: string[]): MiddlewareHandler<AuthEnv> {
-  return wrap(requirementsGuard({ roles: names(roles, 'requireRoles') }, 'requireRoles'), 'requireRoles');
-}
+export const requireRoles = guards.requireRoles;
 
 /**
  * Requires at least one of the listed roles.
@@ -115,12 +95,7 @@ export function requireRoles(...roles: string[]): MiddlewareHandler<AuthEnv> {
  * app.get('/admin', requireAnyRole('admin', 'owner'), handler);
  * ```
  */
-export function requireAnyRole(...roles: string[]): MiddlewareHandler<AuthEnv> {
-  return wrap(
-    requirementsGuard({ anyRoles: names(roles, 'requireAnyRole') }, 'requireAnyRole'),
-    'requireAnyRole',
-  );
-}
+export const requireAnyRole = guards.requireAnyRole;
 
 /**
  * Resolves the org the request acts on (`'token'`, `{ param }`, `{ header }` or a function of the context)
@@ -131,12 +106,7 @@ export function requireAnyRole(...roles: string[]): MiddlewareHandler<AuthEnv> {
  * app.get('/orgs/:orgId/reports', requireOrg({ param: 'orgId' }), requireScopes('read'), handler);
  * ```
  */
-export function requireOrg(
-  source: OrgSource<Context<AuthEnv>>,
-  requirements: GuardRequirements = {},
-): MiddlewareHandler<AuthEnv> {
-  return wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg');
-}
+export const requireOrg = guards.requireOrg;
 
 /**
  * Requires any combination of scopes, roles, permissions, org and workspace (the visibility hook).
@@ -146,9 +116,7 @@ export function requireOrg(
  * app.get('/reports', requireAccess({ permissions: ['reports:read'] }), handler);
  * ```
  */
-export function requireAccess(requirements: GuardRequirements): MiddlewareHandler<AuthEnv> {
-  return wrap(requirementsGuard(requirements, 'requireAccess'), 'requireAccess');
-}
+export const requireAccess = guards.requireAccess;
 
 function wrap(guard: Guard<Context<AuthEnv>>, name: string): MiddlewareHandler<AuthEnv> {
   return async function authplaneGuard(c, next) {

@@ -17,13 +17,9 @@ import type { IdentityPlane } from '../identity/types';
 import {
   type AuthenticateOptions,
   binder,
+  defineGuards,
   type Guard,
-  type GuardRequirements,
-  names,
-  type OrgSource,
-  orgGuard,
   type RequestView,
-  requirementsGuard,
   runGuard,
 } from './shared';
 
@@ -109,6 +105,8 @@ export function writeFailure(res: ServerResponse, failure: AuthFailure): void {
   res.writeHead(status, headers).end(body);
 }
 
+const guards = defineGuards(wrap);
+
 /**
  * Requires every listed scope: 403 `scope_insufficient` with the RFC 6750 `scope` attribute otherwise.
  *
@@ -117,12 +115,7 @@ export function writeFailure(res: ServerResponse, failure: AuthFailure): void {
  * protect(requireScopes('sync:write')(handler));
  * ```
  */
-export function requireScopes(...scopes: string[]): Guarded {
-  return wrap(
-    requirementsGuard({ scopes: names(scopes, 'requireScopes') }, 'requireScopes'),
-    'requireScopes',
-  );
-}
+export const requireScopes = guards.requireScopes;
 
 /**
  * Requires at least one of the listed scopes.
@@ -132,12 +125,7 @@ export function requireScopes(...scopes: string[]): Guarded {
  * protect(requireAnyScope('read', 'admin')(handler));
  * ```
  */
-export function requireAnyScope(...scopes: string[]): Guarded {
-  return wrap(
-    requirementsGuard({ anyScopes: names(scopes, 'requireAnyScope') }, 'requireAnyScope'),
-    'requireAnyScope',
-  );
-}
+export const requireAnyScope = guards.requireAnyScope;
 
 /**
  * Requires every listed role (in the org `requireOrg` established, else the token's): 403
@@ -148,9 +136,7 @@ export function requireAnyScope(...scopes: string[]): Guarded {
  * protect(requireRoles('admin')(handler));
  * ```
  */
-export function requireRoles(...roles: string[]): Guarded {
-  return wrap(requirementsGuard({ roles: names(roles, 'requireRoles') }, 'requireRoles'), 'requireRoles');
-}
+export const requireRoles = guards.requireRoles;
 
 /**
  * Requires at least one of the listed roles.
@@ -160,12 +146,7 @@ export function requireRoles(...roles: string[]): Guarded {
  * protect(requireAnyRole('admin', 'owner')(handler));
  * ```
  */
-export function requireAnyRole(...roles: string[]): Guarded {
-  return wrap(
-    requirementsGuard({ anyRoles: names(roles, 'requireAnyRole') }, 'requireAnyRole'),
-    'requireAnyRole',
-  );
-}
+export const requireAnyRole = guards.requireAnyRole;
 
 /**
  * Resolves the org the request acts on and checks it against the principal: `org_mismatch` for
@@ -178,12 +159,7 @@ export function requireAnyRole(...roles: string[]): Guarded {
  * protect(requireOrg({ header: 'x-org-id' }, { roles: ['admin'] })(handler));
  * ```
  */
-export function requireOrg(
-  source: OrgSource<IncomingMessage>,
-  requirements: GuardRequirements = {},
-): Guarded {
-  return wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg');
-}
+export const requireOrg = guards.requireOrg;
 
 /**
  * Requires any combination of scopes, roles, permissions, org and workspace (the visibility hook).
@@ -193,9 +169,7 @@ export function requireOrg(
  * protect(requireAccess({ permissions: ['reports:read'], workspaceId: 'ws_1' })(handler));
  * ```
  */
-export function requireAccess(requirements: GuardRequirements): Guarded {
-  return wrap(requirementsGuard(requirements, 'requireAccess'), 'requireAccess');
-}
+export const requireAccess = guards.requireAccess;
 
 function wrap(guard: Guard<IncomingMessage>, name: string): Guarded {
   return (handler) => async (req, res) => {

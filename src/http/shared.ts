@@ -336,3 +336,47 @@ export function names(values: readonly string[], name: string): readonly string[
   if (values.length === 0) throw new TypeError(`${name}: name at least one`);
   return Object.freeze([...values]);
 }
+
+/**
+ * The route guards every framework adapter exports, built once over that framework's `wrap` (the only
+ * part that differs: how a guard reads the request and answers a failure).
+ *
+ * @example
+ * ```ts
+ * const guards = defineGuards(wrap);
+ * export const requireScopes = guards.requireScopes;
+ * ```
+ */
+export interface GuardSet<Req, Out> {
+  requireScopes(...scopes: string[]): Out;
+  requireAnyScope(...scopes: string[]): Out;
+  requireRoles(...roles: string[]): Out;
+  requireAnyRole(...roles: string[]): Out;
+  requireOrg(source: OrgSource<Req>, requirements?: GuardRequirements): Out;
+  requireAccess(requirements: GuardRequirements): Out;
+}
+
+/**
+ * Builds the {@link GuardSet} of one framework from its `wrap(guard, name)`.
+ *
+ * @example
+ * ```ts
+ * const { requireScopes, requireOrg } = defineGuards((guard, name) => toMiddleware(guard, name));
+ * ```
+ */
+export function defineGuards<Req, Out>(wrap: (guard: Guard<Req>, name: string) => Out): GuardSet<Req, Out> {
+  const list =
+    (field: 'scopes' | 'anyScopes' | 'roles' | 'anyRoles', name: string) =>
+    (...values: string[]): Out =>
+      wrap(requirementsGuard<Req>({ [field]: names(values, name) } as GuardRequirements, name), name);
+  return Object.freeze({
+    requireScopes: list('scopes', 'requireScopes'),
+    requireAnyScope: list('anyScopes', 'requireAnyScope'),
+    requireRoles: list('roles', 'requireRoles'),
+    requireAnyRole: list('anyRoles', 'requireAnyRole'),
+    requireOrg: (source: OrgSource<Req>, requirements: GuardRequirements = {}) =>
+      wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg'),
+    requireAccess: (requirements: GuardRequirements) =>
+      wrap(requirementsGuard<Req>(requirements, 'requireAccess'), 'requireAccess'),
+  });
+}
