@@ -92,6 +92,12 @@ export const DEFAULT_MESSAGES: Readonly<Record<Reason, string>> = Object.freeze(
   org_membership_missing: 'The principal is not a member of this organization',
   provider_disabled: 'The identity provider that issued this credential is not enabled',
   provider_unavailable: 'The identity provider is temporarily unavailable',
+  token_inactive: 'The token is not active',
+  subject_inactive: 'The account is inactive',
+  dpop_proof_invalid: 'The DPoP proof is invalid',
+  dpop_replayed: 'The DPoP proof has already been used',
+  dpop_nonce_required: 'The DPoP proof must carry the server nonce',
+  authentication_insufficient: 'A stronger or more recent authentication is required',
 });
 
 /** Options for {@link createFailure}. */

@@ -32,10 +32,25 @@ export const REASONS = {
   org_membership_missing: { status: 403, error: 'insufficient_scope' },
   provider_disabled: { status: 401, error: 'invalid_token' },
   provider_unavailable: { status: 503, error: null },
+  token_inactive: { status: 401, error: 'invalid_token' },
+  subject_inactive: { status: 401, error: 'invalid_token' },
+  dpop_proof_invalid: { status: 401, error: 'invalid_dpop_proof' },
+  dpop_replayed: { status: 401, error: 'invalid_dpop_proof' },
+  dpop_nonce_required: { status: 401, error: 'use_dpop_nonce' },
+  authentication_insufficient: { status: 401, error: 'insufficient_user_authentication' },
 } as const satisfies Record<string, { status: 400 | 401 | 403 | 503; error: Rfc6750Error | null }>;
 
-/** The RFC 6750 §3.1 error codes a challenge may carry. */
-export type Rfc6750Error = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/**
+ * The error codes a challenge may carry: RFC 6750 §3.1, RFC 9449 §7.1 (`invalid_dpop_proof`,
+ * `use_dpop_nonce`) and RFC 9470 §3 (`insufficient_user_authentication`).
+ */
+export type Rfc6750Error =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'insufficient_user_authentication';
 
 /**
  * A stable reason code.
