@@ -17,6 +17,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'providers/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    reporters: [
+      'default',
+      ['json', { outputFile: '.vitest-results.json' }],
+      './test/reporters/skip-reasons.ts',
+    ],
   },
 });

@@ -1,5 +1,3 @@
-import type { JWK } from 'jose';
-
 /**
  * JWS algorithms the dev issuer signs access tokens with; one key of each is generated at start.
  *
@@ -220,4 +218,22 @@ export interface DevIssuer {
   env(): Record<string, string>;
   /** Closes the server and every socket; nothing keeps the process alive afterwards. Idempotent. */
   stop(): Promise<void>;
+}
+
+/**
+ * A JSON Web Key (RFC 7517) as the dev issuer hands it out. Declared here rather than taken from jose,
+ * which is ESM-only: CommonJS consumers of these declarations could not name jose's type.
+ *
+ * @example
+ * ```ts
+ * const [rs256] = issuer.signingKeys().filter((k: JWK) => k.alg === 'RS256');
+ * ```
+ */
+export interface JWK {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  crv?: string;
+  [parameter: string]: unknown;
 }

@@ -8,7 +8,7 @@
  * app.get('/api/orgs/:orgId/reports', requireOrg({ param: 'orgId' }), requireScopes('read'), (req, res) => res.json(req.auth));
  * ```
  */
-import type { Request, RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../core/principal';
 import type { IdentityPlane } from '../identity/types';
 import { writeFailure } from './node';
@@ -28,6 +28,38 @@ declare global {
 }
 
 /**
+ * What the adapter reads of an Express request: a structural view of `express.Request`, so that these
+ * declarations compile without express's types.
+ *
+ * @example
+ * ```ts
+ * const subject = (req: ExpressRequestLike) => req.auth?.subject;
+ * ```
+ */
+export interface ExpressRequestLike extends IncomingMessage {
+  /** Route parameters (`/orgs/:orgId` → `params.orgId`). */
+  params: Record<string, string | string[]>;
+  /** The parsed query string. */
+  query?: Record<string, unknown>;
+  auth?: Principal;
+}
+
+/**
+ * A middleware or guard of this adapter, assignable wherever Express takes a request handler.
+ *
+ * @example
+ * ```ts
+ * const canSync: ExpressHandler = requireScopes('sync:write');
+ * app.post('/sync', canSync, handler);
+ * ```
+ */
+export type ExpressHandler = (
+  req: ExpressRequestLike,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => Promise<void>;
+
+/**
  * Authenticates the request with the plane: the principal lands on `req.auth`, or the response is the
  * failure (401/400/503 with `WWW-Authenticate`, `Retry-After`, `x-trace-id` and a JSON body) and
  * `next` is not called. Duplicate Authorization headers are seen in `rawHeaders`.
@@ -37,7 +69,7 @@ declare global {
  * app.use(authenticate(plane, { authorizer: createAuthorizer({ isMember }) }));
  * ```
  */
-export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions): RequestHandler {
+export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions): ExpressHandler {
   const bind = binder(plane, options);
   return async function authplaneAuthenticate(req, res, next) {
     const result = await plane.authenticate(req);
@@ -111,7 +143,7 @@ export const requireOrg = guards.requireOrg;
  */
 export const requireAccess = guards.requireAccess;
 
-function wrap(guard: Guard<Request>, name: string): RequestHandler {
+function wrap(guard: Guard<ExpressRequestLike>, name: string): ExpressHandler {
   return async function authplaneGuard(req, res, next) {
     const failure = await runGuard(
       guard,

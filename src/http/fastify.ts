@@ -8,7 +8,9 @@
  * app.get('/items', { onRequest: requireScopes('read') }, async (request) => ({ for: request.auth?.subject }));
  * ```
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+// Only so the augmentation below resolves while building; nothing is imported from fastify.
+import type {} from 'fastify';
 import type { AuthFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
 import { toHttp } from '../core/response';
@@ -18,12 +20,72 @@ import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } 
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
 
+// Fastify users see `request.auth` typed. Without fastify installed this augmentation is inert, so the
+// declarations below name no fastify type: they describe the little of Fastify the adapter touches.
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated principal, set by the `authenticate(plane)` plugin from `authplane/fastify`; null before it ran. */
     auth: Principal | null;
   }
 }
+
+/**
+ * What the adapter reads of a Fastify request (a structural view of `FastifyRequest`, so that these
+ * declarations compile without fastify's types).
+ *
+ * @example
+ * ```ts
+ * const subject = (request: FastifyRequestLike) => request.auth?.subject;
+ * ```
+ */
+export interface FastifyRequestLike {
+  readonly raw: IncomingMessage;
+  readonly headers: IncomingHttpHeaders;
+  readonly params: unknown;
+  auth: Principal | null;
+}
+
+/**
+ * What the adapter writes of a Fastify reply (a structural view of `FastifyReply`).
+ *
+ * @example
+ * ```ts
+ * const deny = (reply: FastifyReplyLike) => reply.code(403).send({ error: 'forbidden' });
+ * ```
+ */
+export interface FastifyReplyLike {
+  code(statusCode: number): FastifyReplyLike;
+  headers(values: Record<string, string>): FastifyReplyLike;
+  send(payload?: unknown): FastifyReplyLike;
+}
+
+/**
+ * The part of a Fastify instance the plugin uses (a structural view of `FastifyInstance`).
+ *
+ * @example
+ * ```ts
+ * const plugin: (instance: FastifyInstanceLike) => Promise<void> = authenticate(plane);
+ * ```
+ */
+export interface FastifyInstanceLike {
+  hasRequestDecorator(name: string): boolean;
+  decorateRequest(name: string, value: null): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>,
+  ): unknown;
+}
+
+/**
+ * The plugin `authenticate(plane)` returns: pass it to `app.register`.
+ *
+ * @example
+ * ```ts
+ * const plugin: AuthplaneFastifyPlugin = authenticate(plane);
+ * await app.register(plugin);
+ * ```
+ */
+export type AuthplaneFastifyPlugin = (instance: FastifyInstanceLike, options: unknown) => Promise<void>;
 
 /**
  * A route guard: use it as a route's `onRequest` hook, which runs after the plugin's and before the body
@@ -36,9 +98,9 @@ declare module 'fastify' {
  * ```
  */
 export type FastifyGuard = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-) => Promise<FastifyReply | undefined>;
+  request: FastifyRequestLike,
+  reply: FastifyReplyLike,
+) => Promise<FastifyReplyLike | undefined>;
 
 /**
  * A plugin that decorates `request.auth` and authenticates every request of the scope it is registered
@@ -55,9 +117,9 @@ export type FastifyGuard = (
  * });
  * ```
  */
-export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions): FastifyPluginAsync {
+export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions): AuthplaneFastifyPlugin {
   const bind = binder(plane, options);
-  const plugin: FastifyPluginAsync = async (fastify) => {
+  const plugin: AuthplaneFastifyPlugin = async (fastify) => {
     if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
     fastify.addHook('onRequest', async (request, reply) => {
       const result = await plane.authenticate(request.raw);
@@ -136,7 +198,7 @@ export const requireOrg = guards.requireOrg;
  */
 export const requireAccess = guards.requireAccess;
 
-function wrap(guard: Guard<FastifyRequest>, name: string): FastifyGuard {
+function wrap(guard: Guard<FastifyRequestLike>, name: string): FastifyGuard {
   return async function authplaneGuard(request, reply) {
     const failure = await runGuard(
       guard,
@@ -158,7 +220,7 @@ function wrap(guard: Guard<FastifyRequest>, name: string): FastifyGuard {
   };
 }
 
-function sendFailure(reply: FastifyReply, failure: AuthFailure): FastifyReply {
+function sendFailure(reply: FastifyReplyLike, failure: AuthFailure): FastifyReplyLike {
   const { status, headers, body } = toHttp(failure);
   return reply.code(status).headers(headers).send(body);
 }

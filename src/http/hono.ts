@@ -10,7 +10,6 @@
  * app.get('/api/items', requireScopes('read'), (c) => c.json({ for: c.var.auth.subject }));
  * ```
  */
-import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../core/principal';
 import { toResponse } from '../core/response';
 import type { IdentityPlane } from '../identity/types';
@@ -31,6 +30,36 @@ export { traceIdOf } from './shared';
 export type AuthEnv = { Variables: { auth: Principal } };
 
 /**
+ * What the adapter reads and writes of a Hono context: a structural view of `Context<AuthEnv>`, so that
+ * these declarations compile without hono's types.
+ *
+ * @example
+ * ```ts
+ * const subject = (c: HonoContextLike) => c.req.header('x-org-id');
+ * ```
+ */
+export interface HonoContextLike {
+  readonly req: {
+    readonly raw: Request;
+    param(key: string): string | undefined;
+    header(name: string): string | undefined;
+  };
+  set(key: 'auth', value: Principal): void;
+}
+
+/**
+ * A middleware or guard of this adapter, usable wherever Hono takes a middleware of an app typed
+ * `Hono<AuthEnv>`.
+ *
+ * @example
+ * ```ts
+ * const canRead: HonoMiddleware = requireScopes('read');
+ * app.get('/items', canRead, (c) => c.json(c.var.auth));
+ * ```
+ */
+export type HonoMiddleware = (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | undefined>;
+
+/**
  * Authenticates the request with the plane: the principal is set as `auth`, or the middleware answers
  * with `toResponse(failure)` (401/400/503, `WWW-Authenticate`, `Retry-After`, `x-trace-id`, JSON body).
  * A repeated Authorization header reaches the Web `Request` joined with a comma, and is refused as
@@ -41,10 +70,7 @@ export type AuthEnv = { Variables: { auth: Principal } };
  * app.use('/api/*', authenticate(plane, { authorizer: createAuthorizer({ isMember }) }));
  * ```
  */
-export function authenticate(
-  plane: IdentityPlane,
-  options?: AuthenticateOptions,
-): MiddlewareHandler<AuthEnv> {
+export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions): HonoMiddleware {
   const bind = binder(plane, options);
   return async function authplaneAuthenticate(c, next) {
     const result = await plane.authenticate(c.req.raw);
@@ -118,14 +144,13 @@ export const requireOrg = guards.requireOrg;
  */
 export const requireAccess = guards.requireAccess;
 
-function wrap(guard: Guard<Context<AuthEnv>>, name: string): MiddlewareHandler<AuthEnv> {
+function wrap(guard: Guard<HonoContextLike>, name: string): HonoMiddleware {
   return async function authplaneGuard(c, next) {
-    const param = c.req.param as unknown as (key: string) => string | undefined;
     const failure = await runGuard(
       guard,
       c,
       c,
-      { param: (key) => param.call(c.req, key), header: (key) => c.req.header(key) },
+      { param: (key) => c.req.param(key), header: (key) => c.req.header(key) },
       name,
     );
     if (failure) return toResponse(failure);

@@ -3,6 +3,7 @@
 // waiter never holds a database connection or a Redis command open while it waits.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import type { PgPool } from '../stores/driver-types';
 import { AuthplaneError } from '../core/errors';
 
 /**
@@ -89,8 +90,8 @@ function advisoryKeys(key: string): [number, number] {
  * const lock = createPostgresRefreshLock({ pool: pg.pool });
  * ```
  */
-export function createPostgresRefreshLock(options: { pool: Pool }): RefreshLock {
-  const { pool } = options;
+export function createPostgresRefreshLock(options: { pool: PgPool }): RefreshLock {
+  const pool = options.pool as Pool;
   return Object.freeze({
     async acquire(key: string, { waitMs }: { waitMs: number; holdMs: number }): Promise<ReleaseLock | null> {
       const [ns, id] = advisoryKeys(key);

@@ -2,7 +2,8 @@
 // with the token) and a pub/sub invalidation channel. Clients created here fail fast: no offline queue
 // and one retry per command, so an outage becomes `provider_unavailable` within about a second instead
 // of requests piling up behind a reconnect. Needs Redis >= 7 (PEXPIRE … GT).
-import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import type { Redis as IoRedis, RedisOptions } from 'ioredis';
+import type { RedisClient, RedisClientOptions } from './driver-types';
 import type {
   InvalidationChannel,
   InvalidationEvent,
@@ -21,7 +22,7 @@ export interface RedisConnectionOptions {
   /** Or an existing client, left open by `close()`. Its own retry and queue settings apply. */
   readonly client?: RedisClient;
   /** Extra ioredis options for an owned client. */
-  readonly redisOptions?: RedisOptions;
+  readonly redisOptions?: RedisClientOptions;
   /** Receives connection errors; without it they are ignored (ioredis would print them). */
   readonly onError?: (error: unknown) => void;
 }
@@ -35,7 +36,7 @@ const FAIL_FAST: RedisOptions = {
   retryStrategy: (times: number) => Math.min(times * 100, 2_000),
 };
 
-async function connectRedis(options: RedisConnectionOptions, extra: RedisOptions = {}): Promise<RedisClient> {
+async function connectRedis(options: RedisConnectionOptions, extra: RedisOptions = {}): Promise<IoRedis> {
   if (typeof options.url !== 'string') throw new TypeError('Redis: pass a url or a client');
   const mod = await loadPeer('ioredis', 'Redis stores', () => import('ioredis'));
   const Redis = mod.Redis ?? (mod as unknown as { default: typeof mod.Redis }).default;
@@ -69,7 +70,7 @@ export async function createRedisRevocationStore(
   options: RedisRevocationStoreOptions,
 ): Promise<RevocationStore> {
   const owned = !options.client;
-  const client = options.client ?? (await connectRedis(options));
+  const client = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
   if (owned) {
     try {
       await client.connect();
@@ -146,10 +147,10 @@ export async function createRedisInvalidationChannel(
 ): Promise<InvalidationChannel> {
   const name = options.channel ?? 'authplane:invalidation';
   const owned = !options.client;
-  const publisher = options.client ?? (await connectRedis(options));
+  const publisher = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
   // A subscribed connection can run no other command: the subscriber is always a separate connection.
   const subscriber = options.client
-    ? options.client.duplicate({ ...FAIL_FAST, autoResubscribe: false })
+    ? (options.client as IoRedis).duplicate({ ...FAIL_FAST, autoResubscribe: false })
     : await connectRedis(options, { autoResubscribe: false });
   if (options.client) subscriber.on('error', (err: unknown) => options.onError?.(err));
   const listeners = new Set<(event: InvalidationEvent) => void>();

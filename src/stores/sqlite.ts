@@ -2,6 +2,7 @@
 // while a server reads; the schema is created on open and versioned with `PRAGMA user_version`.
 // better-sqlite3 is synchronous and an indexed lookup takes microseconds, so no cache is needed in front.
 import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteDatabase } from './driver-types';
 import type {
   ApiKeyFilter,
   ApiKeyRecord,
@@ -57,7 +58,7 @@ export interface SqliteStores {
   readonly links: IdentityLinkStore;
   readonly connections: ConnectionStore;
   /** The underlying better-sqlite3 handle, for backups and inspection. */
-  readonly db: Database;
+  readonly db: SqliteDatabase;
   close(): Promise<void>;
 }
 

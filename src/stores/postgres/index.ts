@@ -3,6 +3,7 @@
 // instance hears about it when (and only when) the write commits, even if the writer is a CLI that
 // configured no channel of its own.
 import type { ClientConfig, Client as PgClient, Pool, PoolClient, PoolConfig } from 'pg';
+import type { PgPool, PgPoolConfig } from '../driver-types';
 import type {
   ApiKeyFilter,
   ApiKeyRecord,
@@ -40,11 +41,11 @@ export const DEFAULT_NOTIFY_CHANNEL = 'authplane_invalidation';
 /** Options of {@link createPostgresStores}. */
 export interface PostgresStoreOptions {
   /** An existing pool (not ended by `close()`), or… */
-  readonly pool?: Pool;
+  readonly pool?: PgPool;
   /** …a connection string for a pool owned (and ended) by the stores. */
   readonly connectionString?: string;
   /** Extra settings for an owned pool. Timeouts default to 2 s to connect and 5 s per query. */
-  readonly poolConfig?: PoolConfig;
+  readonly poolConfig?: PgPoolConfig;
   /** Schema of the tables. Default `public`. */
   readonly schema?: string;
   /** Apply pending migrations on open. Default true; set false when `authplane db migrate` runs them. */
@@ -73,7 +74,7 @@ export interface PostgresStores {
   readonly revocation: RevocationStore;
   readonly links: IdentityLinkStore;
   readonly connections: ConnectionStore;
-  readonly pool: Pool;
+  readonly pool: PgPool;
   /** Ends the pool when the stores created it. The stores' own `close()` do nothing. */
   close(): Promise<void>;
 }
@@ -125,10 +126,10 @@ export async function createPostgresStores(options: PostgresStoreOptions): Promi
   const owned = !options.pool;
   let pool: Pool;
   if (options.pool) {
-    pool = options.pool;
+    pool = options.pool as Pool;
   } else {
     const pg = await loadPg();
-    pool = new pg.Pool(ownedPoolConfig(options.connectionString as string, options.poolConfig));
+    pool = new pg.Pool(ownedPoolConfig(options.connectionString as string, options.poolConfig as PoolConfig));
     // An idle client that loses its connection emits 'error' on the pool; unhandled it would crash the process.
     pool.on('error', (err) => options.onError?.(err));
   }
@@ -662,7 +663,7 @@ function pgConnectionStore(ctx: Ctx): ConnectionStore {
 /** Options of {@link createPostgresInvalidationChannel}. */
 export interface PostgresChannelOptions {
   /** Connection settings are copied from this pool, which also sends the NOTIFYs. */
-  readonly pool?: Pool;
+  readonly pool?: PgPool;
   /** Or a connection string (a small pool is created for NOTIFYs and ended by `close()`). */
   readonly connectionString?: string;
   /** Default {@link DEFAULT_NOTIFY_CHANNEL}: the channel the stores notify on. */
@@ -694,7 +695,7 @@ export async function createPostgresInvalidationChannel(
   const pg = await loadPg();
   const channel = checkChannel(options.channel ?? DEFAULT_NOTIFY_CHANNEL);
   const ownedPool = !options.pool;
-  const pool = options.pool ?? new pg.Pool(ownedPoolConfig(options.connectionString as string, { max: 2 }));
+  const pool = (options.pool as Pool | undefined) ?? new pg.Pool(ownedPoolConfig(options.connectionString as string, { max: 2 }));
   if (ownedPool) pool.on('error', (err) => options.onError?.(err));
   const clientConfig: ClientConfig = options.pool
     ? { ...(pool.options as ClientConfig) }

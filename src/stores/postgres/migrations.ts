@@ -2,6 +2,7 @@
 // ones in one transaction under an advisory lock, so several instances (or `authplane db migrate` and a
 // server) starting at once apply each migration exactly once. Never edit a published migration: add one.
 import type { Pool, PoolClient } from 'pg';
+import type { PgPool } from '../driver-types';
 import { toStoreError } from '../errors';
 
 /**
@@ -116,14 +117,14 @@ export function quoteSchema(schema: string): string {
  * ```
  */
 export async function migratePostgres(
-  pool: Pool,
+  pool: PgPool,
   options: { readonly schema?: string } = {},
 ): Promise<{ readonly applied: number[] }> {
   const schema = options.schema ?? 'public';
   const q = quoteSchema(schema);
   let client: PoolClient;
   try {
-    client = await pool.connect();
+    client = await (pool as Pool).connect();
   } catch (err) {
     throw toStoreError(err, 'connecting for migrations');
   }
