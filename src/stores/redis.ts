@@ -3,7 +3,6 @@
 // and one retry per command, so an outage becomes `provider_unavailable` within about a second instead
 // of requests piling up behind a reconnect. Needs Redis >= 7 (PEXPIRE … GT).
 import type { Redis as IoRedis, RedisOptions } from 'ioredis';
-import type { RedisClient, RedisClientOptions } from './driver-types';
 import type {
   InvalidationChannel,
   InvalidationEvent,
@@ -11,6 +10,7 @@ import type {
   RevocationLookup,
   RevocationStore,
 } from './contracts';
+import type { RedisClient, RedisClientOptions } from './driver-types';
 import { toStoreError, unavailable } from './errors';
 import { parseEvent } from './events';
 import { loadPeer } from './peer';

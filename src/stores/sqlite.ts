@@ -2,7 +2,6 @@
 // while a server reads; the schema is created on open and versioned with `PRAGMA user_version`.
 // better-sqlite3 is synchronous and an indexed lookup takes microseconds, so no cache is needed in front.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SqliteDatabase } from './driver-types';
 import type {
   ApiKeyFilter,
   ApiKeyRecord,
@@ -24,6 +23,7 @@ import type {
   RevocationLookup,
   RevocationStore,
 } from './contracts';
+import type { SqliteDatabase } from './driver-types';
 import { toStoreError, unavailable } from './errors';
 import { cjs, loadPeer } from './peer';
 import { checkConnectionInput, checkLinkKey, conflict, copyConnection } from './records';

@@ -17,7 +17,7 @@ interface Block {
 }
 
 /** The ```ts / ```typescript fences of a Markdown text, with the heading each stands under. */
-export function typescriptBlocks(markdown: string): Block[] {
+function typescriptBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split('\n');
   let heading = '(top)';

@@ -3,7 +3,6 @@
 // instance hears about it when (and only when) the write commits, even if the writer is a CLI that
 // configured no channel of its own.
 import type { ClientConfig, Client as PgClient, Pool, PoolClient, PoolConfig } from 'pg';
-import type { PgPool, PgPoolConfig } from '../driver-types';
 import type {
   ApiKeyFilter,
   ApiKeyRecord,
@@ -27,6 +26,7 @@ import type {
   RevocationLookup,
   RevocationStore,
 } from '../contracts';
+import type { PgPool, PgPoolConfig } from '../driver-types';
 import { StoreError, toStoreError, unavailable } from '../errors';
 import { parseEvent } from '../events';
 import { cjs, loadPeer } from '../peer';
@@ -695,7 +695,9 @@ export async function createPostgresInvalidationChannel(
   const pg = await loadPg();
   const channel = checkChannel(options.channel ?? DEFAULT_NOTIFY_CHANNEL);
   const ownedPool = !options.pool;
-  const pool = (options.pool as Pool | undefined) ?? new pg.Pool(ownedPoolConfig(options.connectionString as string, { max: 2 }));
+  const pool =
+    (options.pool as Pool | undefined) ??
+    new pg.Pool(ownedPoolConfig(options.connectionString as string, { max: 2 }));
   if (ownedPool) pool.on('error', (err) => options.onError?.(err));
   const clientConfig: ClientConfig = options.pool
     ? { ...(pool.options as ClientConfig) }
