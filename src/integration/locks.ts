@@ -3,8 +3,8 @@
 // waiter never holds a database connection or a Redis command open while it waits.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import type { PgPool } from '../stores/driver-types';
 import { AuthplaneError } from '../core/errors';
+import type { PgPool } from '../stores/driver-types';
 
 /**
  * Releases a held lock. Idempotent; never throws (a lock that cannot be released lapses: Redis by its
