@@ -4,11 +4,11 @@
 // changing an OpenFeature flag; every phase prints which credential passes and why the others fail.
 import { randomUUID } from 'node:crypto';
 import { InMemoryProvider, OpenFeature } from '@openfeature/server-sdk';
+import { createIdentityPlane } from 'authplane';
+import { startDevIssuer } from 'authplane/dev';
+import { importLinks, type MigrationMode } from 'authplane/migration';
+import { createMemoryIdentityLinkStore } from 'authplane/stores';
 import { SignJWT } from 'jose';
-import { startDevIssuer } from '../../src/dev/index';
-import { createIdentityPlane } from '../../src/identity/create';
-import { importLinks, type MigrationMode } from '../../src/migration/index';
-import { createMemoryIdentityLinkStore } from '../../src/stores/memory';
 
 const SECRET = 'example-legacy-signing-key-0123456789abcdef';
 const FLAG = 'authplane-migration-mode';

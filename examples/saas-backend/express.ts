@@ -8,12 +8,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { createIdentityPlane, loadConfig } from 'authplane';
-import express from 'express';
 // In an application these come from 'authplane' and 'authplane/express'.
-import { authenticate, requireOrg, requireScopes, traceIdOf } from '../../src/http/express';
-import { createAuthorizer } from '../../src/identity/authorizer';
-import type { AuditEvent } from '../../src/telemetry/audit';
+import { type AuditEvent, createAuthorizer, createIdentityPlane, loadConfig } from 'authplane';
+import { authenticate, requireOrg, requireScopes, traceIdOf } from 'authplane/express';
+import express from 'express';
 
 /** Who belongs to which org besides the one in their token, with their roles there. */
 const DIRECTORY: Record<string, { roles: string[] }> = {
