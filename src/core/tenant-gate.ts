@@ -18,6 +18,8 @@ import type { Principal } from './principal';
  */
 export interface TenantGate {
   admit(orgId: string): TenantRefusal | null | Promise<TenantRefusal | null>;
+  /** `admit` when the mode is known synchronously; undefined when only a flag service could tell. */
+  admitNow(orgId: string): TenantRefusal | null | undefined;
 }
 
 /**
@@ -45,7 +47,7 @@ const gates = new WeakMap<object, TenantGate>();
  * @internal
  * @example
  * ```ts
- * bindTenantGate(principal, { admit: (orgId) => (modeAccepts(resolve(orgId), 'legacy') ? null : refusal) });
+ * bindTenantGate(principal, { admit: check, admitNow: check }); // check(orgId): TenantRefusal | null
  * ```
  */
 export function bindTenantGate(principal: Principal, gate: TenantGate): void {

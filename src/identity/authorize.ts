@@ -122,8 +122,8 @@ export function authorize(principal: Principal, requirements: Requirements = {})
     // Tenant binding (migration plane): the mode of the org acted on is checked again. Only a
     // synchronous answer is usable here; an asynchronous one (a flag service) was already given for
     // this same org when the credential was verified, since orgId === principal.orgId at this point.
-    const refusal = tenantGateOf(principal)?.admit(orgId);
-    if (refusal && !(refusal instanceof Promise)) {
+    const refusal = tenantGateOf(principal)?.admitNow(orgId);
+    if (refusal) {
       return deny('provider_disabled', refusal.message, undefined, refusal.provider);
     }
   }

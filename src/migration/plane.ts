@@ -256,6 +256,10 @@ export function createMigrationAdapter(
         const mode = modeOf(orgId);
         return typeof mode === 'string' ? verdict(side, mode) : mode.then((m) => verdict(side, m));
       },
+      admitNow(orgId: string) {
+        const mode = modeOf(orgId);
+        return typeof mode === 'string' ? verdict(side, mode) : undefined;
+      },
     });
   const gates: Readonly<Record<Side, TenantGate>> = { legacy: gateOf('legacy'), target: gateOf('target') };
 
