@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ApiKeys } from '../apikeys/keys';
+import type { Principal } from '../core/principal';
 import type { RevocationStore } from '../identity/revocation';
-import type { FirstSightHook } from '../migration/links';
+import type { FirstSightHook, OrgFirstSightHook } from '../migration/links';
 import type { ModeFlagClient } from '../migration/modes';
 import type { ShadowOptions } from '../migration/shadow';
 import type { IdentityLinkStore } from '../stores/contracts';
@@ -607,11 +608,18 @@ export const migrationConfigSchema = z
           )
           .optional(),
         onFirstSight: fn<FirstSightHook>().optional(),
+        onFirstSightOrg: fn<OrgFirstSightHook>().optional(),
+        require: z.boolean().optional(),
+        hookTimeoutMs: z.number().int().positive().max(60_000).optional(),
         cacheTtlSec: z.number().finite().nonnegative().optional(),
         cacheSize: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),
+    /** The tenant of a credential without an org claim (its mode is then checked at verification). */
+    tenantOf: fn<(principal: Principal) => string | null | Promise<string | null>>().optional(),
+    /** The side authplane-issued API keys (plane option `apiKeys`) belong to. Default `target`. */
+    apiKeysSide: z.enum(['legacy', 'target']).optional(),
     routing: z
       .object({
         legacyIssuers: z.array(z.string().min(1)).optional(),

@@ -29,7 +29,10 @@ export type AuthMethod = 'jwt' | 'introspection' | 'api_key';
  * ```
  */
 export interface Principal {
-  /** Stable internal id (after identity linking; the provider subject when there is no link). */
+  /**
+   * Stable internal id (after identity linking; the provider subject when there is no link — a
+   * migration plane namespaces it as `<provider>:<providerSubject>` so two providers never share one).
+   */
   readonly subject: string;
   /** The raw `sub` claim, or the API key id. */
   readonly providerSubject: string;

@@ -20,6 +20,21 @@ export function keyServiceOf(err: unknown): string | undefined {
 }
 
 /**
+ * Records which service decided a failed verification, when it is not the plane's own adapter (a
+ * migration plane names the side that refused), and rethrows the error.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * legacy.verify(token, context).catch((err) => rethrowDecidedBy(err, legacy.name));
+ * ```
+ */
+export function rethrowDecidedBy(err: unknown, provider: string): never {
+  if (err !== null && typeof err === 'object' && !deciders.has(err)) deciders.set(err, provider);
+  throw err;
+}
+
+/**
  * Puts an API key service in front of a provider adapter: a credential the service `matches()` (the
  * authplane key shape, or a legacy key its `isLegacyKey` recognises) is verified by the service,
  * every other credential (JWTs, opaque tokens) by the adapter, unchanged. Routing is by format, never

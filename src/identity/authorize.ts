@@ -1,6 +1,7 @@
 import { type AuthFailure, createFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
 import type { Reason } from '../core/reasons';
+import { tenantGateOf } from '../core/tenant-gate';
 import { newTraceId } from '../core/trace';
 
 /**
@@ -58,6 +59,9 @@ const ALLOWED: AuthorizeResult = Object.freeze({ ok: true });
  * required scopes for the RFC 6750 `scope=` attribute), `permissions`/`anyPermissions` (also
  * `scope_insufficient`), `roles`/`anyRoles` (`role_insufficient`).
  *
+ * A principal from a migration plane is also bound to the mode of `orgId`'s tenant: a credential of a
+ * side that tenant's mode forbids is `provider_disabled` (checked right after `orgId`).
+ *
  * Org *membership* (`org_membership_missing`, answered by a directory hook) is asynchronous by nature:
  * `createAuthorizer({ isMember })` layers it on top of this function, so that `authorize` itself stays
  * pure. Malformed requirements (not an object, a non-array list, an empty
@@ -85,7 +89,12 @@ export function authorize(principal: Principal, requirements: Requirements = {})
   if (orgId !== undefined && typeof orgId !== 'string')
     throw new TypeError('authorize: orgId must be a string');
 
-  const deny = (reason: Reason, message: string, scope?: readonly string[]): AuthorizeResult =>
+  const deny = (
+    reason: Reason,
+    message: string,
+    scope?: readonly string[],
+    decidedBy?: string,
+  ): AuthorizeResult =>
     Object.freeze({
       ok: false as const,
       failure: createFailure({
@@ -96,7 +105,7 @@ export function authorize(principal: Principal, requirements: Requirements = {})
           typeof requirements.traceId === 'string' && requirements.traceId
             ? requirements.traceId
             : newTraceId(),
-        provider: typeof principal.provider === 'string' ? principal.provider : null,
+        provider: decidedBy ?? (typeof principal.provider === 'string' ? principal.provider : null),
         realm: requirements.realm,
       }),
     });
@@ -108,6 +117,15 @@ export function authorize(principal: Principal, requirements: Requirements = {})
         ? 'The credential belongs to another organization'
         : 'The credential belongs to no organization',
     );
+  }
+  if (orgId !== undefined) {
+    // Tenant binding (migration plane): the mode of the org acted on is checked again. Only a
+    // synchronous answer is usable here; an asynchronous one (a flag service) was already given for
+    // this same org when the credential was verified, since orgId === principal.orgId at this point.
+    const refusal = tenantGateOf(principal)?.admitNow(orgId);
+    if (refusal) {
+      return deny('provider_disabled', refusal.message, undefined, refusal.provider);
+    }
   }
 
   // Lists are short: includes() beats building a Set per request, with the same SameValueZero match.

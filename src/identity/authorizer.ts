@@ -2,6 +2,7 @@ import { ConfigError } from '../core/errors';
 import { type AuthFailure, createFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
 import type { Reason } from '../core/reasons';
+import { tenantGateOf } from '../core/tenant-gate';
 import { newTraceId } from '../core/trace';
 import { recordAuthzDecision, type TelemetryOptions } from '../telemetry/metrics';
 import { authorize, type Requirements } from './authorize';
@@ -180,6 +181,10 @@ const EMPTY: readonly string[] = Object.freeze([]);
  *   which the client delegated, still come from the token);
  * - otherwise (services, API keys, no hook): `org_mismatch`.
  *
+ * Before any of that, a principal from a migration plane is bound to the acting org's mode: a
+ * credential of a side that tenant's mode forbids is `provider_disabled` (401), even when the
+ * credential carried no org or another one.
+ *
  * Membership answers are cached per (provider, subject, org) for `cacheTtlSec`, in a bounded map, with
  * one hook call in flight per key however many requests wait. A hook failure or timeout is
  * `provider_unavailable` (503, never cached, never an accept). Every decision adds to
@@ -276,6 +281,16 @@ export function createAuthorizer(options: AuthorizerOptions = {}): Authorizer {
     const { orgId } = requirements;
     let granted: AuthorizationDecision;
 
+    // Tenant binding: wherever the org a request acts on becomes known (requireOrg in every framework
+    // adapter, a direct check), the mode of THAT tenant decides whether a credential of this side is
+    // accepted, whatever org (or none) the credential itself carried.
+    const gate = orgId === undefined ? undefined : tenantGateOf(principal);
+    if (gate) {
+      const pendingRefusal = gate.admit(orgId as string);
+      const refusal = pendingRefusal instanceof Promise ? await pendingRefusal : pendingRefusal;
+      if (refusal) return refuse(principal, base, 'provider_disabled', refusal.message, refusal.provider);
+    }
+
     if (orgId === undefined || orgId === principal.orgId || !isMember || principal.kind !== 'user') {
       // The token's own org (or none asked, or no way to be a member elsewhere): pure check, which
       // answers org_mismatch for a foreign org.
@@ -356,6 +371,7 @@ function refuse(
   requirements: Requirements,
   reason: Reason,
   message?: string,
+  decidedBy?: string,
 ): AuthorizationDecision {
   return Object.freeze({
     ok: false as const,
@@ -363,7 +379,7 @@ function refuse(
       reason,
       message,
       traceId: requirements.traceId || newTraceId(),
-      provider: principal.provider,
+      provider: decidedBy ?? principal.provider,
       realm: requirements.realm,
     }),
   });

@@ -45,6 +45,11 @@ export interface ProviderEntry {
   readonly load: (config: unknown, context: ProviderLoadContext) => Promise<IdentityAdapter>;
   /** Turns the plane built around the adapter into a richer one (the migration plane adds `plane.migration`). */
   readonly wrap?: (plane: IdentityPlane, adapter: IdentityAdapter) => IdentityPlane;
+  /**
+   * How the plane's `apiKeys` join this adapter. Default `routeApiKeys` (in front of it); the migration
+   * adapter takes them inside, so keys go through the tenant modes and links as tokens do.
+   */
+  readonly withApiKeys?: (adapter: IdentityAdapter, keys: ApiKeys) => IdentityAdapter;
 }
 
 /**
@@ -82,6 +87,7 @@ export function defineProvider<S extends z.ZodType>(entry: {
   vendorPackage?: string;
   load: (config: Omit<z.output<S>, PlaneOnlyField>, context: ProviderLoadContext) => Promise<IdentityAdapter>;
   wrap?: (plane: IdentityPlane, adapter: IdentityAdapter) => IdentityPlane;
+  withApiKeys?: (adapter: IdentityAdapter, keys: ApiKeys) => IdentityAdapter;
 }): ProviderEntry {
   // Sound: createIdentityPlane only calls load with the output of this entry's schema.
   return Object.freeze({ ...entry, load: entry.load as ProviderEntry['load'] });
@@ -139,6 +145,8 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = Object.freeze(
       (await import('../migration/config')).loadMigrationAdapter(config, context),
     wrap: (plane, adapter) =>
       (adapter as unknown as { decorate(p: IdentityPlane): IdentityPlane }).decorate(plane),
+    withApiKeys: (adapter, keys) =>
+      (adapter as unknown as { withApiKeys(k: ApiKeys): IdentityAdapter }).withApiKeys(keys),
   }),
 });
 
@@ -230,7 +238,8 @@ export async function createIdentityPlaneFrom(
     registry,
   });
   // API keys are routed by format in front of the provider (see routeApiKeys); the plane stays one plane.
-  const plane = createPlane(apiKeys ? routeApiKeys(adapter, apiKeys as ApiKeys) : adapter, options);
+  const withKeys = entry.withApiKeys ?? routeApiKeys;
+  const plane = createPlane(apiKeys ? withKeys(adapter, apiKeys as ApiKeys) : adapter, options);
   return entry.wrap ? entry.wrap(plane, adapter) : plane;
 }
 

@@ -120,6 +120,8 @@ export async function loadMigrationAdapter(
       links: config.links,
       routing,
       shadow: config.shadow,
+      tenantOf: config.tenantOf,
+      apiKeysSide: config.apiKeysSide,
       meterProvider: context.telemetry?.meterProvider,
       clock: config.clock,
     },

@@ -13,7 +13,16 @@ export {
   type ParsedLinkFile,
   parseLinkFile,
 } from './import';
-export { byVerifiedEmail, type FirstSight, type FirstSightHook, type LinkOptions } from './links';
+export {
+  byVerifiedEmail,
+  type FirstSight,
+  type FirstSightHook,
+  type LinkIdentity,
+  type LinkOptions,
+  type OrgFirstSight,
+  type OrgFirstSightHook,
+  unlinkedSubject,
+} from './links';
 export {
   createModeResolver,
   DEFAULT_MODE_FLAG_KEY,

@@ -1,3 +1,4 @@
+import { ConfigError } from '../core/errors';
 import { AuthRejection } from '../core/failure';
 import type { Principal } from '../core/principal';
 import type { IdentityLinkStore } from '../stores/contracts';
@@ -29,6 +30,32 @@ export interface FirstSight {
 export type FirstSightHook = (seen: FirstSight) => Promise<string | null> | string | null;
 
 /**
+ * What an org first-sight hook learns about an org id with no org link: the provider, that provider's
+ * org id, and the verified principal that carried it.
+ *
+ * @example
+ * ```ts
+ * const hook: OrgFirstSightHook = async ({ provider, externalOrgId }) => tenants.idByLegacyTeam(externalOrgId);
+ * ```
+ */
+export interface OrgFirstSight {
+  readonly provider: string;
+  readonly externalOrgId: string;
+  readonly principal: Principal;
+}
+
+/**
+ * Resolves an org id seen for the first time to an internal org id, or null to keep the provider's.
+ * The answer is recorded as an org link, so the hook runs once per org.
+ *
+ * @example
+ * ```ts
+ * const onFirstSightOrg: OrgFirstSightHook = ({ externalOrgId }) => directory.orgByLegacyTeam(externalOrgId);
+ * ```
+ */
+export type OrgFirstSightHook = (seen: OrgFirstSight) => Promise<string | null> | string | null;
+
+/**
  * Identity linking options of the migration plane.
  *
  * @example
@@ -41,6 +68,16 @@ export interface LinkOptions {
   readonly store?: IdentityLinkStore;
   /** Called for an identity with no link; its answer is stored. */
   readonly onFirstSight?: FirstSightHook;
+  /** Called for an org id with no org link; its answer is stored as an org link. */
+  readonly onFirstSightOrg?: OrgFirstSightHook;
+  /**
+   * Refuse identities with no link (after the first-sight hook) as `subject_inactive`. Default false:
+   * an unlinked identity gets the subject `<provider>:<providerSubject>` (`legacy:12`, `oidc:12`), so
+   * unlinked subjects of two providers never collide with each other.
+   */
+  readonly require?: boolean;
+  /** Deadline of each first-sight hook call, in ms; a late answer is `provider_unavailable`. Default 2000. */
+  readonly hookTimeoutMs?: number;
   /**
    * Seconds a resolved link (or the absence of one) is kept in memory. Default 60; 0 reads the store on
    * every request. A link removed from the store can be honoured for this long.
@@ -60,10 +97,14 @@ export interface LinkOptions {
  */
 export interface Linker {
   /**
-   * The internal `subject` and `orgId` (the provider's when unlinked). Synchronous when both answers are
-   * cached (the hot path), a promise otherwise.
+   * The internal `subject` and `orgId`. Unlinked: the subject is `<provider>:<providerSubject>` (or
+   * `subject_inactive` with `require`), the org the provider's. Synchronous when both answers are
+   * cached (the hot path), a promise otherwise. `as` names the identity to look up when it is not the
+   * principal's own (a legacy API key is linked by its owner: `{ provider: 'legacy', providerSubject: '12' }`).
    */
-  link(principal: Principal): Linked | Promise<Linked>;
+  link(principal: Principal, as?: LinkIdentity): Linked | Promise<Linked>;
+  /** The internal org of a provider's org id (the org links, then the org first-sight hook). */
+  linkOrg(principal: Principal, provider: string, externalOrgId: string): Promise<string>;
   /** Drops cached answers (after an import). */
   clear(): void;
 }
@@ -85,6 +126,32 @@ export function byVerifiedEmail(
     if (typeof email !== 'string' || email === '' || verified !== true) return null;
     return lookup(email.toLowerCase());
   };
+}
+
+/**
+ * Which provider identity to link.
+ *
+ * @example
+ * ```ts
+ * const as: LinkIdentity = { provider: 'legacy', providerSubject: '12' };
+ * ```
+ */
+export interface LinkIdentity {
+  readonly provider: string;
+  readonly providerSubject: string;
+}
+
+/**
+ * The subject of an identity without a link: namespaced by its provider, so that the legacy user `12`
+ * (`legacy:12`) and the target subject `12` (`oidc:12`) are never one subject.
+ *
+ * @example
+ * ```ts
+ * unlinkedSubject('legacy', '12'); // 'legacy:12'
+ * ```
+ */
+export function unlinkedSubject(provider: string, providerSubject: string): string {
+  return `${provider}:${providerSubject}`;
 }
 
 /**
@@ -125,6 +192,16 @@ export function createLinker(
   const subjects = new Map<string, Cached>();
   const orgs = new Map<string, Cached>();
   const onFirstSight = options.onFirstSight;
+  const onFirstSightOrg = options.onFirstSightOrg;
+  const requireLink = options.require === true;
+  const hookTimeoutMs = options.hookTimeoutMs ?? 2000;
+  if (!Number.isSafeInteger(hookTimeoutMs) || hookTimeoutMs <= 0) {
+    throw new ConfigError('links.hookTimeoutMs', 'must be a positive integer');
+  }
+  const unlinked = (identity: LinkIdentity): string => {
+    if (requireLink) throw new AuthRejection('subject_inactive', 'This identity is not linked to an account');
+    return unlinkedSubject(identity.provider, identity.providerSubject);
+  };
 
   const remember = (map: Map<string, Cached>, key: string, value: string | null) => {
     if (ttlMs === 0) return;
@@ -142,52 +219,58 @@ export function createLinker(
     return undefined;
   };
 
-  const resolveSubject = async (principal: Principal): Promise<string> => {
-    const key = `${principal.provider}\u0000${principal.providerSubject}`;
+  const resolveSubject = async (principal: Principal, identity: LinkIdentity): Promise<string> => {
+    const key = `${identity.provider}\u0000${identity.providerSubject}`;
     const hit = recall(subjects, key);
-    if (hit) return hit.value ?? principal.providerSubject;
-    let subject = await unavailableOnError(() =>
-      store.resolve(principal.provider, principal.providerSubject),
-    );
+    if (hit) return hit.value ?? unlinked(identity);
+    let subject = await unavailableOnError(() => store.resolve(identity.provider, identity.providerSubject));
     if (subject === null && onFirstSight) {
-      const found = await unavailableOnError(async () =>
-        onFirstSight({ provider: principal.provider, principal }),
+      const found = await unavailableOnError(() =>
+        withDeadline(() => onFirstSight({ provider: identity.provider, principal }), hookTimeoutMs),
       );
       if (typeof found === 'string' && found !== '') {
-        subject = await recordLink(store, principal, found);
+        subject = await recordLink(store, identity, found);
       }
     }
     remember(subjects, key, subject);
-    return subject ?? principal.providerSubject;
+    return subject ?? unlinked(identity);
   };
 
-  const resolveOrg = async (principal: Principal): Promise<string | null> => {
-    const external = principal.orgId;
-    if (external === null) return null;
-    const key = `${principal.provider}\u0000${external}`;
+  const resolveOrg = async (principal: Principal, provider: string, external: string): Promise<string> => {
+    const key = `${provider}\u0000${external}`;
     const hit = recall(orgs, key);
     if (hit) return hit.value ?? external;
-    const org = await unavailableOnError(() => store.resolveOrg(principal.provider, external));
+    let org = await unavailableOnError(() => store.resolveOrg(provider, external));
+    if (org === null && onFirstSightOrg) {
+      const found = await unavailableOnError(() =>
+        withDeadline(() => onFirstSightOrg({ provider, externalOrgId: external, principal }), hookTimeoutMs),
+      );
+      if (typeof found === 'string' && found !== '') {
+        org = await recordOrgLink(store, provider, external, found);
+      }
+    }
     remember(orgs, key, org);
     return org ?? external;
   };
 
   return {
-    link(principal) {
-      const subjectHit = recall(subjects, `${principal.provider}\u0000${principal.providerSubject}`);
+    link(principal, as) {
+      const identity: LinkIdentity = as ?? principal;
+      const subjectHit = recall(subjects, `${identity.provider}\u0000${identity.providerSubject}`);
       const external = principal.orgId;
-      const orgHit = external === null ? null : recall(orgs, `${principal.provider}\u0000${external}`);
+      const orgHit = external === null ? null : recall(orgs, `${identity.provider}\u0000${external}`);
       if (subjectHit && orgHit !== undefined) {
         return {
-          subject: subjectHit.value ?? principal.providerSubject,
+          subject: subjectHit.value ?? unlinked(identity),
           orgId: orgHit === null ? null : (orgHit.value ?? external),
         };
       }
-      return Promise.all([resolveSubject(principal), resolveOrg(principal)]).then(([subject, orgId]) => ({
-        subject,
-        orgId,
-      }));
+      return Promise.all([
+        resolveSubject(principal, identity),
+        external === null ? null : resolveOrg(principal, identity.provider, external),
+      ]).then(([subject, orgId]) => ({ subject, orgId }));
     },
+    linkOrg: resolveOrg,
     clear() {
       subjects.clear();
       orgs.clear();
@@ -197,19 +280,63 @@ export function createLinker(
 
 // Two first sights of one identity at once link it twice: idempotent for the same subject; for a
 // different one the link that won is the answer.
-async function recordLink(store: IdentityLinkStore, principal: Principal, subject: string): Promise<string> {
+async function recordLink(
+  store: IdentityLinkStore,
+  identity: LinkIdentity,
+  subject: string,
+): Promise<string> {
   try {
     return (
-      await store.link({ provider: principal.provider, providerSubject: principal.providerSubject, subject })
+      await store.link({ provider: identity.provider, providerSubject: identity.providerSubject, subject })
     ).subject;
   } catch (err) {
     if (err instanceof StoreError && err.code === 'store_conflict') {
       const winner = await unavailableOnError(() =>
-        store.resolve(principal.provider, principal.providerSubject),
+        store.resolve(identity.provider, identity.providerSubject),
       );
       if (winner !== null) return winner;
     }
     throw new AuthRejection('provider_unavailable', 'The identity link store is unavailable', { cause: err });
+  }
+}
+
+// The same for org links: a concurrent first sight of one org keeps the link that won.
+async function recordOrgLink(
+  store: IdentityLinkStore,
+  provider: string,
+  externalOrgId: string,
+  orgId: string,
+): Promise<string> {
+  try {
+    return (await store.linkOrg({ provider, externalOrgId, orgId })).orgId;
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'store_conflict') {
+      const winner = await unavailableOnError(() => store.resolveOrg(provider, externalOrgId));
+      if (winner !== null) return winner;
+    }
+    throw new AuthRejection('provider_unavailable', 'The identity link store is unavailable', { cause: err });
+  }
+}
+
+/**
+ * Runs a hook with a deadline: a hook that never answers would hold every request of an unseen user.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const org = await withDeadline(() => tenantOf(principal), 2000); // rejects after 2 s
+ * ```
+ */
+export async function withDeadline<T>(run: () => T | Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`hook did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(run), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,6 +1,11 @@
 import type { MeterProvider } from '@opentelemetry/api';
+import { parseApiKey } from '../apikeys/format';
+import type { ApiKeys } from '../apikeys/keys';
+import { ConfigError } from '../core/errors';
 import { AuthRejection, type AuthResult, failureFromError } from '../core/failure';
 import { freezePrincipal, type Principal } from '../core/principal';
+import { bindTenantGate, type TenantGate, type TenantRefusal } from '../core/tenant-gate';
+import { rethrowDecidedBy } from '../identity/api-key-routing';
 import { extractCredential } from '../identity/extract';
 import { createPlane, type PlaneOptions } from '../identity/plane';
 import type {
@@ -11,7 +16,7 @@ import type {
   VerifyOptions,
 } from '../identity/types';
 import { createMemoryIdentityLinkStore } from '../stores/memory';
-import { createLinker, type Linked, type LinkOptions } from './links';
+import { createLinker, type Linked, type LinkIdentity, type LinkOptions, withDeadline } from './links';
 import {
   createModeResolver,
   type MigrationMode,
@@ -52,8 +57,26 @@ export interface MigrationOptions {
   readonly links?: LinkOptions;
   /** How credentials are routed to one side. */
   readonly routing?: RoutingOptions;
-  /** Shadow comparison (only requests of tenants in `shadow` are compared). */
+  /**
+   * Shadow comparison of the requests of tenants in `shadow` (on by default: a tenant in `shadow` is
+   * compared with these defaults when the option is absent).
+   */
   readonly shadow?: ShadowOptions;
+  /**
+   * The tenant of a credential that carries no org (SimpleJWT's default tokens carry none), e.g. from
+   * the user's directory entry: its mode is then checked at verification, as for a credential with that
+   * org. An external org id is mapped through the org links. Null: no tenant (the default mode applies).
+   * Deadline `links.hookTimeoutMs`; a failure or a late answer is `provider_unavailable`.
+   */
+  readonly tenantOf?: (principal: Principal) => string | null | Promise<string | null>;
+  /**
+   * API keys (a `createApiKeys` service) verified through this plane, under the same tenant modes and
+   * links as tokens. Keys of the authplane shape belong to `apiKeysSide`; legacy keys (its
+   * `legacyVerifier`) belong to the legacy side and their owner is linked as a legacy user.
+   */
+  readonly apiKeys?: ApiKeys;
+  /** The side authplane-issued API keys belong to. Default `target`: authplane is the new system. */
+  readonly apiKeysSide?: Side;
   /** Meter provider for the migration counters (default: the global one). */
   readonly meterProvider?: MeterProvider;
   /** Test seam: epoch milliseconds (link cache, report times). */
@@ -109,6 +132,8 @@ export interface MigrationPlane extends IdentityPlane {
 export interface MigrationAdapter extends IdentityAdapter {
   readonly sides: { readonly legacy: IdentityAdapter; readonly target: IdentityAdapter };
   decorate(plane: IdentityPlane): MigrationPlane;
+  /** The same adapter (same modes, links, report) verifying `keys`' credentials too. */
+  withApiKeys(keys: ApiKeys): MigrationAdapter;
   close(): Promise<void>;
 }
 
@@ -121,7 +146,14 @@ export interface MigrationAdapter extends IdentityAdapter {
  * 3. the identity and org are mapped through the links (`principal.subject`, `principal.orgId` become
  *    internal; `providerSubject` and `provider` stay the side's);
  * 4. the verified tenant's mode is resolved now (flags are read per request) and checked: a legacy
- *    credential in `target`, or a target credential in `legacy`/`shadow`, is `provider_disabled`.
+ *    credential in `target`, or a target credential in `legacy`/`shadow`, is `provider_disabled`. A
+ *    credential without an org is checked against its `tenantOf` tenant when that hook finds one;
+ * 5. the accepted principal is bound to the modes: wherever the org the request acts on becomes known
+ *    (`authorize({ orgId })`, `createAuthorizer`, `requireOrg` in every framework adapter), that
+ *    tenant's mode is checked again for the credential's side.
+ *
+ * API keys (`apiKeys`) take the same steps: authplane keys as `apiKeysSide`, legacy keys as legacy.
+ * A failure names the side that refused (`failure.provider` is that side's adapter name).
  *
  * @throws ConfigError for invalid modes or rollout.
  * @example
@@ -138,6 +170,15 @@ export function createMigrationAdapter(
   if (legacy.name === target.name) {
     throw new TypeError('createMigrationAdapter: legacy and target adapters need different names');
   }
+  const apiKeysSide = options.apiKeysSide ?? 'target';
+  if (apiKeysSide !== 'legacy' && apiKeysSide !== 'target') {
+    throw new ConfigError('apiKeysSide', 'must be "legacy" or "target"');
+  }
+  const tenantOf = options.tenantOf;
+  if (tenantOf !== undefined && typeof tenantOf !== 'function') {
+    throw new ConfigError('tenantOf', 'must be a function');
+  }
+  const hookTimeoutMs = options.links?.hookTimeoutMs ?? 2000;
   const clock = options.clock ?? Date.now;
   const aggregator = createReportAggregator(options.shadow?.samples ?? 20, clock);
   const meterProvider = options.meterProvider;
@@ -158,10 +199,12 @@ export function createMigrationAdapter(
     options.links ?? {},
     clock,
   );
-  // The mode each accepted principal was decided under, for the shadow step of authenticate.
-  const decidedModes = new WeakMap<Principal, MigrationMode>();
-  const shadowConfigured = options.shadow !== undefined;
+  // Accepted principals decided under `shadow`, for the shadow step of authenticate. Only those are
+  // recorded: no WeakMap entry on the hot path of any other mode.
+  const shadowDecided = new WeakSet<Principal>();
+  const sideName = (side: Side): string => (side === 'legacy' ? legacy.name : target.name);
 
+  // The one place a tenant's mode is resolved (static config, flags; a store can plug in here).
   const modeOf = (orgId: string | null): MigrationMode | Promise<MigrationMode> => resolver.resolve(orgId);
 
   const relink = (raw: Principal, linked: Linked): Principal =>
@@ -169,12 +212,15 @@ export function createMigrationAdapter(
       ? raw
       : freezePrincipal({ ...raw, subject: linked.subject, orgId: linked.orgId });
 
-  // Links a side's principal; synchronous when the links are cached.
-  const linkSide = (raw: Principal): Principal | Promise<Principal> => {
+  // Links a side's principal; synchronous when the links are cached. `as` is the identity to link
+  // when it is not the principal's own (a legacy key's owner); `internal` skips linking (authplane
+  // keys are issued to internal owners and orgs).
+  const linkSide = (raw: Principal, as?: LinkIdentity | 'internal'): Principal | Promise<Principal> => {
     if (!raw || typeof raw !== 'object' || typeof raw.subject !== 'string') {
       throw new Error('adapter returned no principal'); // fails closed as provider_unavailable
     }
-    const linked = linker.link(raw);
+    if (as === 'internal') return Object.isFrozen(raw) ? raw : freezePrincipal(raw);
+    const linked = linker.link(raw, as);
     return linked instanceof Promise ? linked.then((l) => relink(raw, l)) : relink(raw, linked);
   };
 
@@ -182,19 +228,8 @@ export function createMigrationAdapter(
   const verifySide = async (side: Side, token: string, context: AdapterContext): Promise<Principal> =>
     linkSide(await (side === 'legacy' ? legacy : target).verify(token, context));
 
-  // The mode check of one verified principal; synchronous for static modes and cached links.
-  const admit = (side: Side, principal: Principal): Principal | Promise<Principal> => {
-    const pending = modeOf(principal.orgId);
-    if (typeof pending !== 'string') return pending.then((mode) => check(side, principal, mode));
-    return check(side, principal, pending);
-  };
-  const check = (side: Side, principal: Principal, mode: MigrationMode): Principal => {
-    if (!modeAccepts(mode, side)) refuse(side, mode);
-    if (shadowConfigured) decidedModes.set(principal, mode);
-    return principal;
-  };
-
-  const refuse = (side: Side, mode: MigrationMode): never => {
+  // A refusal by a tenant's mode, counted; its provider is the side's adapter.
+  const refusal = (side: Side, mode: MigrationMode): TenantRefusal => {
     if (side === 'legacy') aggregator.counters.refusedLegacy++;
     else aggregator.counters.refusedTarget++;
     safely(() =>
@@ -203,123 +238,211 @@ export function createMigrationAdapter(
         'authplane.migration.mode': mode,
       }),
     );
-    throw new AuthRejection(
-      'provider_disabled',
-      side === 'legacy'
-        ? 'This tenant no longer accepts credentials of the legacy provider'
-        : 'This tenant does not accept credentials of the new provider yet',
-    );
+    return {
+      provider: sideName(side),
+      message:
+        side === 'legacy'
+          ? 'This tenant no longer accepts credentials of the legacy provider'
+          : 'This tenant does not accept credentials of the new provider yet',
+    };
+  };
+  const verdict = (side: Side, mode: MigrationMode): TenantRefusal | null =>
+    modeAccepts(mode, side) ? null : refusal(side, mode);
+
+  // One gate per side, shared by every principal of that side: the mode of the org a request acts on.
+  const gateOf = (side: Side): TenantGate =>
+    Object.freeze({
+      admit(orgId: string) {
+        const mode = modeOf(orgId);
+        return typeof mode === 'string' ? verdict(side, mode) : mode.then((m) => verdict(side, m));
+      },
+      admitNow(orgId: string) {
+        const mode = modeOf(orgId);
+        return typeof mode === 'string' ? verdict(side, mode) : undefined;
+      },
+    });
+  const gates: Readonly<Record<Side, TenantGate>> = { legacy: gateOf('legacy'), target: gateOf('target') };
+
+  // The mode check of one verified principal; synchronous for static modes and cached links.
+  const admit = (side: Side, principal: Principal): Principal | Promise<Principal> => {
+    if (principal.orgId === null && tenantOf) return admitOrgless(side, principal);
+    const pending = modeOf(principal.orgId);
+    if (typeof pending !== 'string') return pending.then((mode) => check(side, principal, mode));
+    return check(side, principal, pending);
+  };
+  const check = (side: Side, principal: Principal, mode: MigrationMode): Principal => {
+    const refused = verdict(side, mode);
+    if (refused) rethrowDecidedBy(new AuthRejection('provider_disabled', refused.message), refused.provider);
+    if (mode === 'shadow') shadowDecided.add(principal);
+    bindTenantGate(principal, gates[side]);
+    return principal;
+  };
+  // A credential without an org whose tenant the `tenantOf` hook knows: that tenant's mode decides.
+  const admitOrgless = async (side: Side, principal: Principal): Promise<Principal> => {
+    let tenant: string | null;
+    try {
+      const answer = await withDeadline(
+        () => (tenantOf as NonNullable<typeof tenantOf>)(principal),
+        hookTimeoutMs,
+      );
+      tenant = typeof answer === 'string' && answer !== '' ? answer : null;
+      if (tenant !== null) tenant = await linker.linkOrg(principal, sideName(side), tenant);
+    } catch (err) {
+      if (err instanceof AuthRejection) throw err;
+      throw new AuthRejection('provider_unavailable', 'The tenant lookup is unavailable', { cause: err });
+    }
+    return check(side, principal, await modeOf(tenant));
   };
 
-  const runner = shadowConfigured
-    ? createShadowRunner(options.shadow ?? {}, {
-        aggregator,
-        meterProvider,
-        clock,
-        async evaluateTarget(token, traceId): Promise<AuthResult> {
-          try {
-            if (route(token) !== 'target') throw new AuthRejection('issuer_mismatch');
-            const principal = await verifySide('target', token, {
-              traceId,
-              signal: AbortSignal.timeout(10_000),
-            });
-            return { ok: true, principal, traceId };
-          } catch (err) {
-            return { ok: false, failure: failureFromError(err, { traceId, provider: target.name }) };
-          }
-        },
-        async isShadow(orgId) {
-          return (await modeOf(orgId)) === 'shadow';
-        },
-      })
-    : null;
+  const runner = createShadowRunner(options.shadow ?? {}, {
+    aggregator,
+    meterProvider,
+    clock,
+    async evaluateTarget(token, traceId): Promise<AuthResult> {
+      try {
+        if (route(token) !== 'target') throw new AuthRejection('issuer_mismatch');
+        const principal = await verifySide('target', token, {
+          traceId,
+          signal: AbortSignal.timeout(10_000),
+        });
+        return { ok: true, principal, traceId };
+      } catch (err) {
+        return { ok: false, failure: failureFromError(err, { traceId, provider: target.name }) };
+      }
+    },
+    async isShadow(orgId) {
+      return (await modeOf(orgId)) === 'shadow';
+    },
+  });
   const shadowHeader =
     options.shadow?.header === undefined ? 'x-authplane-shadow-token' : (options.shadow.header ?? null);
 
-  const adapter: MigrationAdapter = {
-    name: MIGRATION_PROVIDER_NAME,
-    sides: Object.freeze({ legacy, target }),
-
-    // Written with .then rather than async/await: every saved promise hop is measurable against an
-    // HS256 verification of a few microseconds.
-    verify(token: string, context: AdapterContext): Promise<Principal> {
-      let side: Side;
-      try {
+  // Verifies a credential with the side `route` picked (or the key service), links it, admits it.
+  // Written with .then rather than async/await: every saved promise hop is measurable against an
+  // HS256 verification of a few microseconds.
+  const verifyWith = (keys: ApiKeys | null, token: string, context: AdapterContext): Promise<Principal> => {
+    let side: Side;
+    let verified: Promise<Principal>;
+    let as: LinkIdentity | 'internal' | undefined;
+    try {
+      if (keys?.matches(token)) {
+        // Authplane keys are ours (apiKeysSide); any other key shape reached the legacy key verifier.
+        const ours = parseApiKey(token) !== null;
+        side = ours ? apiKeysSide : 'legacy';
+        verified = keys
+          .verifyPrincipal(token)
+          .catch((err) => rethrowDecidedBy(err, ours ? keys.provider : legacy.name));
+        if (!ours)
+          return verified.then((raw) =>
+            linkAdmit(side, raw, { provider: legacy.name, providerSubject: raw.subject }),
+          );
+        as = 'internal';
+      } else {
         side = route(token);
-      } catch (err) {
-        return Promise.reject(err);
+        const adapter = side === 'legacy' ? legacy : target;
+        verified = adapter.verify(token, context).catch((err) => rethrowDecidedBy(err, adapter.name));
       }
-      return (side === 'legacy' ? legacy : target).verify(token, context).then((raw) => {
-        const principal = linkSide(raw);
-        return principal instanceof Promise ? principal.then((p) => admit(side, p)) : admit(side, principal);
-      });
-    },
-
-    decorate(plane: IdentityPlane): MigrationPlane {
-      const controls: MigrationControls = Object.freeze({
-        report: () => aggregator.snapshot(),
-        resetReport: () => aggregator.reset(),
-        modeOf: (orgId: string | null) => resolver.explain(orgId),
-        flush: () => runner?.idle() ?? Promise.resolve(),
-        clearLinkCache: () => linker.clear(),
-      });
-      if (!runner) return Object.freeze({ ...plane, migration: controls });
-
-      // Offers one finished decision to the shadow runner. Synchronous, never throws: the caller's
-      // result is already decided and is returned unchanged.
-      const offer = (result: AuthResult, request: RequestLike | null) => {
-        try {
-          let legacyDecided = false;
-          if (result.ok) legacyDecided = decidedModes.get(result.principal) === 'shadow';
-          else if (request !== null && result.failure.reason !== 'provider_disabled') {
-            legacyDecided = primaryRoutesToLegacy(request, route);
-          }
-          if (!legacyDecided) return;
-          const targetToken =
-            request !== null && shadowHeader ? readShadowToken(request, shadowHeader) : null;
-          if (targetToken === null && !(result.ok && options.shadow?.exchange)) {
-            aggregator.counters.noTargetCredential++;
-            return;
-          }
-          if (!runner.sample()) return;
-          runner.offer({
-            traceId: result.ok ? result.traceId : result.failure.traceId,
-            legacy: result,
-            targetToken,
-          });
-        } catch {
-          // Shadow work never affects the request.
-        }
-      };
-
-      return Object.freeze({
-        ...plane,
-        migration: controls,
-        async authenticate(request: RequestLike, verifyOptions?: VerifyOptions): Promise<AuthResult> {
-          const result = await plane.authenticate(request, verifyOptions);
-          offer(result, request);
-          return result;
-        },
-        async verify(token: string, verifyOptions?: VerifyOptions): Promise<AuthResult> {
-          const result = await plane.verify(token, verifyOptions);
-          offer(result, null);
-          return result;
-        },
-        async close(): Promise<void> {
-          await runner.close();
-          await plane.close();
-        },
-      });
-    },
-
-    async close(): Promise<void> {
-      resolver.close();
-      const results = await Promise.allSettled([legacy.close?.(), target.close?.()]);
-      const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (rejected) throw rejected.reason;
-    },
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return verified.then((raw) => linkAdmit(side, raw, as));
   };
-  return Object.freeze(adapter);
+  const linkAdmit = (
+    side: Side,
+    raw: Principal,
+    as: LinkIdentity | 'internal' | undefined,
+  ): Principal | Promise<Principal> => {
+    const principal = linkSide(raw, as);
+    return principal instanceof Promise ? principal.then((p) => admit(side, p)) : admit(side, principal);
+  };
+
+  const closeSides = async (): Promise<void> => {
+    resolver.close();
+    const results = await Promise.allSettled([legacy.close?.(), target.close?.()]);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+  };
+
+  const build = (keys: ApiKeys | null): MigrationAdapter => {
+    const adapter: MigrationAdapter = {
+      name: MIGRATION_PROVIDER_NAME,
+      sides: Object.freeze({ legacy, target }),
+
+      verify(token: string, context: AdapterContext): Promise<Principal> {
+        return verifyWith(keys, token, context);
+      },
+
+      withApiKeys(next: ApiKeys): MigrationAdapter {
+        if (keys) throw new ConfigError('apiKeys', 'the migration plane already verifies an API key service');
+        return build(next);
+      },
+
+      decorate(plane: IdentityPlane): MigrationPlane {
+        const controls: MigrationControls = Object.freeze({
+          report: () => explainReport(aggregator.snapshot(), shadowHeader, options.shadow),
+          resetReport: () => aggregator.reset(),
+          modeOf: (orgId: string | null) => resolver.explain(orgId),
+          flush: () => runner.idle(),
+          clearLinkCache: () => linker.clear(),
+        });
+
+        // Offers one finished decision to the shadow runner. Synchronous, never throws: the caller's
+        // result is already decided and is returned unchanged.
+        const offer = (result: AuthResult, request: RequestLike | null) => {
+          try {
+            if (result.ok) {
+              if (!shadowDecided.has(result.principal)) return;
+              aggregator.counters.shadowRequests++;
+            } else if (
+              request === null ||
+              result.failure.reason === 'provider_disabled' ||
+              !primaryRoutesToLegacy(request, route)
+            ) {
+              return;
+            }
+            const targetToken =
+              request !== null && shadowHeader ? readShadowToken(request, shadowHeader) : null;
+            if (targetToken === null && !(result.ok && options.shadow?.exchange)) {
+              // A refused legacy credential's tenant is unknown: only accepted ones are counted here.
+              if (result.ok) aggregator.counters.noTargetCredential++;
+              return;
+            }
+            if (!runner.sample()) return;
+            runner.offer({
+              traceId: result.ok ? result.traceId : result.failure.traceId,
+              legacy: result,
+              targetToken,
+            });
+          } catch {
+            // Shadow work never affects the request.
+          }
+        };
+
+        return Object.freeze({
+          ...plane,
+          migration: controls,
+          async authenticate(request: RequestLike, verifyOptions?: VerifyOptions): Promise<AuthResult> {
+            const result = await plane.authenticate(request, verifyOptions);
+            offer(result, request);
+            return result;
+          },
+          async verify(token: string, verifyOptions?: VerifyOptions): Promise<AuthResult> {
+            const result = await plane.verify(token, verifyOptions);
+            offer(result, null);
+            return result;
+          },
+          async close(): Promise<void> {
+            await runner.close();
+            await plane.close();
+          },
+        });
+      },
+
+      close: closeSides,
+    };
+    return Object.freeze(adapter);
+  };
+  return build(options.apiKeys ?? null);
 }
 
 /**
@@ -352,6 +475,40 @@ export function composeMigrationPlane(
  */
 export function isMigrationPlane(plane: IdentityPlane): plane is MigrationPlane {
   return typeof (plane as Partial<MigrationPlane>).migration?.report === 'function';
+}
+
+/**
+ * The report with `why` filled when nothing was compared: the user sees what is missing (no tenant in
+ * shadow, no target credential, sampling, a full queue) instead of a silent row of zeros.
+ */
+function explainReport(
+  report: MigrationReport,
+  header: string | null,
+  shadow: ShadowOptions | undefined,
+): MigrationReport {
+  if (report.comparisons > 0) return report;
+  const causes: string[] = [];
+  const { shadowRequests } = report;
+  if (shadowRequests === 0) {
+    causes.push(
+      'no request was accepted for a tenant in shadow mode (move a tenant to shadow with tenants.orgs, a rollout or the mode flag)',
+    );
+  }
+  if (report.skipped.noTargetCredential > 0) {
+    const where = header ? `the ${header} header` : 'no header (shadow.header is null)';
+    causes.push(
+      `${report.skipped.noTargetCredential} shadow-mode request(s) carried no target credential: clients send it in ${where}${shadow?.exchange ? '; the exchange hook returned none' : ', or configure shadow.exchange'}`,
+    );
+  }
+  if (report.skipped.sampledOut > 0)
+    causes.push(`${report.skipped.sampledOut} left out by shadow.sampleRate`);
+  if (report.dropped.queueFull + report.dropped.closed > 0)
+    causes.push(`${report.dropped.queueFull + report.dropped.closed} dropped (queue full or plane closed)`);
+  if (report.skipped.unattributed > 0)
+    causes.push(`${report.skipped.unattributed} refused legacy credential(s) of no tenant in shadow`);
+  if (report.errors > 0) causes.push(`${report.errors} comparison(s) failed`);
+  if (causes.length === 0) causes.push('comparisons are still queued (await plane.migration.flush())');
+  return { ...report, why: `Nothing compared: ${causes.join('; ')}.` };
 }
 
 function primaryRoutesToLegacy(request: RequestLike, route: (token: string) => Side): boolean {

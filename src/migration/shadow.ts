@@ -154,6 +154,10 @@ export interface MigrationReport {
   readonly refusals: { readonly legacy: number; readonly target: number };
   /** The latest divergences, newest last. */
   readonly samples: readonly ShadowEvent[];
+  /** Accepted requests of tenants in `shadow` (each one is compared, or counted under `skipped`/`dropped`). */
+  readonly shadowRequests: number;
+  /** Why nothing was compared, when `comparisons` is 0 (no tenant in shadow, no target credential, …); else null. */
+  readonly why: string | null;
 }
 
 const MAX_TENANTS = 1000;
@@ -190,6 +194,7 @@ export function createReportAggregator(sampleCount = 20, clock: () => number = D
     flagErrors: 0,
     refusedLegacy: 0,
     refusedTarget: 0,
+    shadowRequests: 0,
   };
 
   const tenantEntry = (tenant: string | null) => {
@@ -245,6 +250,8 @@ export function createReportAggregator(sampleCount = 20, clock: () => number = D
         flagErrors: counters.flagErrors,
         refusals: { legacy: counters.refusedLegacy, target: counters.refusedTarget },
         samples: [...samples],
+        shadowRequests: counters.shadowRequests,
+        why: null,
       };
     },
     reset(): void {
@@ -291,7 +298,8 @@ export function summarizeShadowEvents(events: Iterable<unknown>, sampleCount = 2
     agg.add(event);
   }
   const report = agg.snapshot();
-  return first === null ? report : { ...report, since: first };
+  if (first === null) return { ...report, why: 'Nothing compared: the events hold no shadow comparison.' };
+  return { ...report, since: first };
 }
 
 function isShadowEvent(value: unknown): value is ShadowEvent {

@@ -265,7 +265,7 @@ const decode = (t: string) =>
   JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
 
 describe('composeMigrationPlane', () => {
-  it('links on first sight by verified email, once, and keeps unlinked identities as they are', async () => {
+  it('links on first sight by verified email, once; an unlinked identity gets a provider-namespaced subject', async () => {
     const store = createMemoryIdentityLinkStore();
     const lookups: string[] = [];
     const plane = composeMigrationPlane(
@@ -297,7 +297,74 @@ describe('composeMigrationPlane', () => {
     const unverified = await plane.verify(
       jwt({ iss: 'https://id.example', sub: 'auth|eve', email: 'dana@acme.test', email_verified: false }),
     );
-    expect(unverified.ok && unverified.principal.subject).toBe('auth|eve');
+    expect(unverified.ok && unverified.principal.subject).toBe('oidc:auth|eve');
+    await plane.close();
+  });
+
+  it('links orgs on first sight through a hook, once, and records the org link', async () => {
+    const store = createMemoryIdentityLinkStore();
+    const seen: string[] = [];
+    const plane = composeMigrationPlane(
+      { legacy: fakeSide('legacy', decode), target: fakeSide('oidc', decode) },
+      {
+        mode: 'dual',
+        routing: { targetIssuers: ['https://id.example'] },
+        links: {
+          store,
+          onFirstSightOrg: ({ provider, externalOrgId }) => {
+            seen.push(`${provider}/${externalOrgId}`);
+            return externalOrgId === 'team_7' ? 'org_acme' : null;
+          },
+        },
+      },
+    );
+    const token = hs({ token_type: 'access', sub: 'u1', org: 'team_7' });
+    const first = await plane.verify(token);
+    const again = await plane.verify(token);
+    expect(first.ok && first.principal.orgId).toBe('org_acme');
+    expect(again.ok && again.principal.orgId).toBe('org_acme');
+    expect(await store.resolveOrg('legacy', 'team_7')).toBe('org_acme');
+    // An org the hook does not know keeps the provider's id, and is asked once too.
+    const other = hs({ token_type: 'access', sub: 'u1', org: 'team_x' });
+    expect((await plane.verify(other)).ok && (await plane.verify(other)).ok).toBe(true);
+    expect(seen).toEqual(['legacy/team_7', 'legacy/team_x']);
+    await plane.close();
+  });
+
+  it('org links decide the tenant mode: a legacy team linked on first sight to a target tenant is refused', async () => {
+    const plane = composeMigrationPlane(
+      { legacy: fakeSide('legacy', decode), target: fakeSide('oidc', decode) },
+      {
+        mode: 'dual',
+        tenants: { orgs: { org_acme: 'target' } },
+        routing: { targetIssuers: ['https://id.example'] },
+        links: { onFirstSightOrg: ({ externalOrgId }) => (externalOrgId === 'team_7' ? 'org_acme' : null) },
+      },
+    );
+    const r = await plane.verify(hs({ token_type: 'access', sub: 'u1', org: 'team_7' }));
+    expect(!r.ok && r.failure).toMatchObject({ reason: 'provider_disabled', provider: 'legacy' });
+    await plane.close();
+  });
+
+  it('a first-sight hook that never answers is provider_unavailable within its deadline', async () => {
+    const plane = composeMigrationPlane(
+      { legacy: fakeSide('legacy', decode), target: fakeSide('oidc', decode) },
+      {
+        mode: 'dual',
+        routing: { targetIssuers: ['https://id.example'] },
+        links: {
+          hookTimeoutMs: 50,
+          onFirstSight: () => new Promise<string | null>(() => {}),
+          onFirstSightOrg: () => new Promise<string | null>(() => {}),
+        },
+      },
+    );
+    const started = Date.now();
+    const r1 = await plane.verify(jwt({ iss: 'https://id.example', sub: 'x' }));
+    const r2 = await plane.verify(hs({ token_type: 'access', sub: 'x', org: 'team_1' }));
+    expect(!r1.ok && r1.failure.reason).toBe('provider_unavailable');
+    expect(!r2.ok && r2.failure.reason).toBe('provider_unavailable');
+    expect(Date.now() - started).toBeLessThan(3000);
     await plane.close();
   });
 
@@ -331,7 +398,8 @@ describe('composeMigrationPlane', () => {
       {
         mode: 'shadow',
         routing: { targetIssuers: ['https://id.example'] },
-        shadow: { queueSize: 2, concurrency: 1 },
+        // u1 is linked on neither side: the subjects differ (legacy:u1 vs oidc:u1), which is not what this test is about.
+        shadow: { queueSize: 2, concurrency: 1, ignore: ['subject'] },
       },
     );
     const legacy = jwt({ token_type: 'access', sub: 'u1', org: 'org_a' });

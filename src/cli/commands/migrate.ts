@@ -200,6 +200,7 @@ async function report(args: ParsedArgs, rest: readonly string[], io: CliIO): Pro
   io.out(
     `shadow comparisons since ${summary.since}: ${summary.comparisons} (agreed ${summary.agreed}, diverged ${summary.diverged} = ${pct(summary.diverged)})`,
   );
+  if (typeof summary.why === 'string') io.out(summary.why);
   io.out('');
   io.out(`${'class'.padEnd(12)}${'count'.padStart(8)}${'share'.padStart(9)}`);
   for (const cls of DIVERGENCE_CLASSES) {
