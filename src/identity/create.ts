@@ -1,154 +1,19 @@
 import type { z } from 'zod';
 import type { ApiKeys } from '../apikeys/keys';
-import {
-  auth0PlaneConfigSchema,
-  clerkPlaneConfigSchema,
-  type FlagName,
-  flagsSchema,
-  type IdentityConfigInput,
-  legacyPlaneConfigSchema,
-  type MigrationPlaneConfigInput,
-  migrationPlaneConfigSchema,
-  type OidcConfig,
-  oidcPlaneConfigSchema,
-} from '../config/schema';
+import { flagsSchema, type IdentityConfigInput, type MigrationPlaneConfigInput } from '../config/schema';
 import { ConfigError } from '../core/errors';
 import type { MigrationPlane } from '../migration/plane';
 import type { AuditHook } from '../telemetry/audit';
-import { recordJwksFetch, type TelemetryOptions } from '../telemetry/metrics';
+import type { TelemetryOptions } from '../telemetry/metrics';
 import { routeApiKeys } from './api-key-routing';
 import { createPlane, type PlaneOptions } from './plane';
+import type { ProviderEntry, ProviderLoadContext } from './provider-entry';
+import { PROVIDERS } from './registry';
 import type { RevocationStore } from './revocation';
 import type { IdentityAdapter, IdentityPlane } from './types';
 
-/**
- * How `createIdentityPlane` reaches one provider: its config schema, the feature flag that gates it
- * (none for first-party adapters), the optional vendor SDK it needs, and a loader that imports the
- * adapter lazily so that the root entry never loads a vendor SDK.
- *
- * @internal Exported for tests and for the registry below; not part of the root API.
- * @example
- * ```ts
- * const auth0 = defineProvider({ schema: auth0PlaneConfigSchema, flag: 'auth0', vendorPackage: 'auth0',
- *   load: async (config) => (await import('../../providers/auth0/index')).createAuth0Adapter(config) });
- * ```
- */
-export interface ProviderEntry {
-  /** Validates the whole plane configuration of this provider (adapter fields and plane fields). */
-  readonly schema: z.ZodType;
-  readonly flag?: FlagName;
-  readonly vendorPackage?: string;
-  /**
-   * Receives the validated, frozen configuration without the plane-only fields (`revocation`, `flags`,
-   * `audit`, `telemetry`), and what the plane shares with its adapter (the telemetry providers).
-   */
-  readonly load: (config: unknown, context: ProviderLoadContext) => Promise<IdentityAdapter>;
-  /** Turns the plane built around the adapter into a richer one (the migration plane adds `plane.migration`). */
-  readonly wrap?: (plane: IdentityPlane, adapter: IdentityAdapter) => IdentityPlane;
-  /**
-   * How the plane's `apiKeys` join this adapter. Default `routeApiKeys` (in front of it); the migration
-   * adapter takes them inside, so keys go through the tenant modes and links as tokens do.
-   */
-  readonly withApiKeys?: (adapter: IdentityAdapter, keys: ApiKeys) => IdentityAdapter;
-}
-
-/**
- * What `createIdentityPlane` hands an adapter loader besides its configuration.
- *
- * @internal
- * @example
- * ```ts
- * load: async (config, { telemetry }) => createOidcAdapter(config, { onJwksFetch: (e) => recordJwksFetch(e, telemetry) })
- * ```
- */
-export interface ProviderLoadContext {
-  readonly telemetry?: TelemetryOptions;
-  /** The plane's validated feature flags (the migration plane gates a flagged side with them). */
-  readonly flags?: Readonly<Partial<Record<FlagName, boolean>>>;
-  /** The registry the plane is built from (the migration plane builds its two sides with it). */
-  readonly registry?: Readonly<Record<string, ProviderEntry>>;
-}
-
-/** Fields only the plane uses; adapters never see them. */
-type PlaneOnlyField = 'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys';
-
-/**
- * Types a registry entry against its schema: `load` receives that schema's validated output.
- *
- * @internal
- * @example
- * ```ts
- * const oidc = defineProvider({ schema: oidcPlaneConfigSchema, load: async (c) => makeAdapter(c) });
- * ```
- */
-export function defineProvider<S extends z.ZodType>(entry: {
-  schema: S;
-  flag?: FlagName;
-  vendorPackage?: string;
-  load: (config: Omit<z.output<S>, PlaneOnlyField>, context: ProviderLoadContext) => Promise<IdentityAdapter>;
-  wrap?: (plane: IdentityPlane, adapter: IdentityAdapter) => IdentityPlane;
-  withApiKeys?: (adapter: IdentityAdapter, keys: ApiKeys) => IdentityAdapter;
-}): ProviderEntry {
-  // Sound: createIdentityPlane only calls load with the output of this entry's schema.
-  return Object.freeze({ ...entry, load: entry.load as ProviderEntry['load'] });
-}
-
-/**
- * Every provider `createIdentityPlane` can build. Add `auth0`, `clerk`, `legacy`, `migration` here,
- * each with its own schema (also added to `identityConfigSchema`) and its own dynamic import.
- *
- * @internal
- * @example
- * ```ts
- * Object.keys(PROVIDERS); // ['oidc']
- * ```
- */
-export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = Object.freeze({
-  oidc: defineProvider({
-    schema: oidcPlaneConfigSchema,
-    load: async (config: OidcConfig, { telemetry }) => {
-      const { createOidcAdapter } = await import('../../providers/oidc/index');
-      // Every JWKS fetch becomes an `authplane.jwks.fetches` data point.
-      return createOidcAdapter(config, { onJwksFetch: (event) => recordJwksFetch(event, telemetry) });
-    },
-  }),
-  legacy: defineProvider({
-    schema: legacyPlaneConfigSchema,
-    load: async (config) => {
-      const { createLegacyAdapter } = await import('../../providers/legacy/index');
-      return createLegacyAdapter(config);
-    },
-  }),
-  // Vendor adapters: behind their flag, and their SDK (an optional peer) is loaded only here.
-  auth0: defineProvider({
-    schema: auth0PlaneConfigSchema,
-    flag: 'auth0',
-    vendorPackage: 'auth0',
-    load: async (config, { telemetry }) => {
-      const { createAuth0Adapter } = await import('../../providers/auth0/index');
-      return createAuth0Adapter(config, { onJwksFetch: (event) => recordJwksFetch(event, telemetry) });
-    },
-  }),
-  clerk: defineProvider({
-    schema: clerkPlaneConfigSchema,
-    flag: 'clerk',
-    vendorPackage: '@clerk/backend',
-    load: async (config, { telemetry }) => {
-      const { createClerkAdapter } = await import('../../providers/clerk/index');
-      return createClerkAdapter(config, { onJwksFetch: (event) => recordJwksFetch(event, telemetry) });
-    },
-  }),
-  // Two providers side by side (src/migration): each side is built by its own entry of this registry.
-  migration: defineProvider({
-    schema: migrationPlaneConfigSchema,
-    load: async (config, context) =>
-      (await import('../migration/config')).loadMigrationAdapter(config, context),
-    wrap: (plane, adapter) =>
-      (adapter as unknown as { decorate(p: IdentityPlane): IdentityPlane }).decorate(plane),
-    withApiKeys: (adapter, keys) =>
-      (adapter as unknown as { withApiKeys(k: ApiKeys): IdentityAdapter }).withApiKeys(keys),
-  }),
-});
+export { defineProvider, type ProviderEntry, type ProviderLoadContext } from './provider-entry';
+export { PROVIDERS } from './registry';
 
 /**
  * Builds the identity plane a configuration describes. The configuration is validated once with zod

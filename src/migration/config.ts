@@ -1,6 +1,6 @@
 import type { Flags, MigrationPlaneConfig } from '../config/schema';
 import { ConfigError } from '../core/errors';
-import type { ProviderEntry, ProviderLoadContext } from '../identity/create';
+import type { ProviderEntry, ProviderLoadContext } from '../identity/provider-entry';
 import type { IdentityAdapter } from '../identity/types';
 import type { TelemetryOptions } from '../telemetry/metrics';
 import { createMigrationAdapter, type MigrationAdapter } from './plane';
