@@ -27,6 +27,7 @@ export type {
 } from './contracts';
 export { StoreError, type StoreErrorCode, toStoreError, unavailable } from './errors';
 export { parseEvent } from './events';
+export type { LivenessOptions } from './liveness';
 export {
   createMemoryApiKeyStore,
   createMemoryConnectionStore,

@@ -12,6 +12,7 @@ import type {
 } from './contracts';
 import { toStoreError, unavailable } from './errors';
 import { parseEvent } from './events';
+import { type LivenessOptions, livenessSettings, startHeartbeat } from './liveness';
 import { loadPeer } from './peer';
 
 /** Connection settings shared by the Redis factories. */
@@ -128,12 +129,17 @@ export interface RedisChannelOptions extends RedisConnectionOptions {
   readonly channel?: string;
   /** Wait for the first subscription before returning (and throw when it fails). Default true. */
   readonly waitForConnection?: boolean;
+  /** The heartbeat on the subscriber connection: PING every 250 ms, unhealthy after 1 s unanswered. */
+  readonly liveness?: LivenessOptions;
 }
 
 /**
  * An {@link InvalidationChannel} over Redis pub/sub. A dedicated subscriber connection resubscribes after
- * every reconnect and then emits `reset` (messages published meanwhile are lost); `healthy` is true only
- * while the subscription is live.
+ * every reconnect and then emits `reset` (messages published meanwhile are lost). `healthy` is true only
+ * while the subscription is live AND answers: the subscriber PINGs every `liveness.heartbeatMs`, a PING
+ * unanswered for `liveness.staleAfterMs` (a hung Redis, a socket that stopped answering without closing)
+ * makes it unhealthy, an answer after such a silence emits `reset`, and a silence of
+ * `liveness.reconnectAfterMs` drops the connection and opens a new one.
  *
  * @example
  * ```ts
@@ -145,6 +151,7 @@ export async function createRedisInvalidationChannel(
   options: RedisChannelOptions,
 ): Promise<InvalidationChannel> {
   const name = options.channel ?? 'authplane:invalidation';
+  const liveness = livenessSettings(options.liveness);
   const owned = !options.client;
   const publisher = options.client ?? (await connectRedis(options));
   // A subscribed connection can run no other command: the subscriber is always a separate connection.
@@ -174,6 +181,18 @@ export async function createRedisInvalidationChannel(
   subscriber.on('close', () => {
     healthy = false;
   });
+  const heartbeat = startHeartbeat(
+    {
+      // PING is allowed on a subscribed connection: it travels the very socket messages arrive on.
+      ping: () => (healthy ? subscriber.ping() : Promise.resolve('not subscribed')),
+      onRecovered: () => emit({ type: 'reset' }),
+      onDead: () => {
+        healthy = false;
+        subscriber.disconnect(true); // reconnect: 'ready' resubscribes and emits reset
+      },
+    },
+    liveness,
+  );
   let firstSubscribed: () => void = () => {};
   const firstSubscription = new Promise<void>((resolve) => {
     firstSubscribed = resolve;
@@ -183,6 +202,7 @@ export async function createRedisInvalidationChannel(
     subscriber.subscribe(name).then(
       () => {
         if (closed) return;
+        heartbeat.restart();
         healthy = true;
         firstSubscribed();
         emit({ type: 'reset' });
@@ -212,6 +232,7 @@ export async function createRedisInvalidationChannel(
       await connectAll();
     } catch (err) {
       closed = true;
+      heartbeat.stop();
       subscriber.disconnect();
       if (owned) publisher.disconnect();
       throw toStoreError(err, 'subscribing to Redis');
@@ -220,7 +241,7 @@ export async function createRedisInvalidationChannel(
 
   return Object.freeze({
     get healthy() {
-      return healthy && !closed;
+      return healthy && !closed && heartbeat.alive;
     },
     async publish(event: InvalidationEvent): Promise<void> {
       try {
@@ -237,6 +258,7 @@ export async function createRedisInvalidationChannel(
       if (closed) return;
       closed = true;
       healthy = false;
+      heartbeat.stop();
       listeners.clear();
       subscriber.disconnect();
       if (owned) await publisher.quit().catch(() => publisher.disconnect());
