@@ -3,6 +3,7 @@
 // and one retry per command, so an outage becomes `provider_unavailable` within about a second instead
 // of requests piling up behind a reconnect. Needs Redis >= 7 (PEXPIRE … GT).
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import { ConfigError } from '../core/errors';
 import type {
   InvalidationChannel,
   InvalidationEvent,
@@ -57,7 +58,9 @@ export interface RedisRevocationStoreOptions extends RedisConnectionOptions {
 
 /**
  * A shared {@link RevocationStore} in Redis: each revoked jti or session is a key whose TTL is the token's
- * remaining lifetime, so the list cleans itself. Put {@link createCachedRevocationStore} in front to
+ * remaining lifetime, so the list cleans itself. The server must not evict (`maxmemory-policy
+ * noeviction`, checked at open: a `ConfigError` otherwise); when it is full, `add` rejects with
+ * `StoreError('store_full')` and nothing already stored is lost. Put {@link createCachedRevocationStore} in front to
  * answer hot lookups from memory.
  *
  * @example
@@ -78,6 +81,12 @@ export async function createRedisRevocationStore(
       client.disconnect();
       throw toStoreError(err, 'connecting to Redis');
     }
+  }
+  try {
+    await refuseEviction(client, options.onError);
+  } catch (err) {
+    if (owned) client.disconnect();
+    throw err;
   }
   const prefix = options.keyPrefix ?? 'authplane:rev:';
   const retentionMs = (options.retentionSec ?? 86_400) * 1000;
@@ -121,6 +130,33 @@ export async function createRedisRevocationStore(
       if (owned) await client.quit().catch(() => client.disconnect());
     },
   });
+}
+
+/**
+ * A Redis that evicts keys under memory pressure (any `maxmemory-policy` but `noeviction`; the
+ * `volatile-*` ones pick exactly the keys with a TTL, which every revocation has) would silently
+ * un-revoke tokens. Refused at open. With `noeviction`, a full Redis refuses the write instead, and
+ * `add` rejects with `store_full`. A server that hides INFO is reported to `onError` and accepted.
+ */
+async function refuseEviction(
+  client: RedisClient,
+  onError: ((error: unknown) => void) | undefined,
+): Promise<void> {
+  let info: string;
+  try {
+    info = await client.info('memory');
+  } catch (err) {
+    onError?.(err);
+    return;
+  }
+  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+  if (policy !== undefined && policy !== 'noeviction') {
+    throw new ConfigError(
+      'redis',
+      `maxmemory-policy is ${policy}: Redis may evict revocations before the tokens they refuse expire. ` +
+        'Set maxmemory-policy noeviction (a full Redis then refuses new revocations with store_full).',
+    );
+  }
 }
 
 /** Options of {@link createRedisInvalidationChannel}. */
