@@ -5,8 +5,8 @@ const USAGE = `Usage: authplane doctor [--config FILE] [--json]
 
 Reads the configuration as the plane would (AUTHPLANE_* variables over --config FILE), then checks:
 issuer discovery, the JWKS (reachable, key types fit the algorithms, unique kids), clock skew against
-the issuer's Date, introspection credentials, the store (AUTHPLANE_STORE: reachable, migrations
-applied), each invalidation channel (AUTHPLANE_INVALIDATION_CHANNELS: a round trip), vendor adapters
+the issuer's Date, introspection credentials, the store (AUTHPLANE_STORE, AUTHPLANE_STORE_SCHEMA:
+reachable, migrations applied), each invalidation channel (AUTHPLANE_INVALIDATION_CHANNELS: a round trip), vendor adapters
 (flag on, SDK installed) and the CLI session files' permissions.
 Each check prints ok / warn / fail with what to do. Exit 0 when nothing fails, 1 otherwise.`;
 
