@@ -3,6 +3,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { AuthplaneError, ConfigError } from '../core/errors';
 import { dbCommand } from './commands/db';
 import { devCommand } from './commands/dev';
+import { doctorCommand } from './commands/doctor';
 import { keysCommand } from './commands/keys';
 import { loginCommand } from './commands/login';
 import { logoutCommand } from './commands/logout';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   tokenCommand,
   whoamiCommand,
   migrateCommand,
+  doctorCommand,
 ];
 
 function helpText(commands: readonly Command[]): string {

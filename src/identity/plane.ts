@@ -3,7 +3,7 @@ import { AuthRejection, type AuthResult, failureFromError } from '../core/failur
 import { freezePrincipal, type Principal } from '../core/principal';
 import { newTraceId, traceIdFrom } from '../core/trace';
 import { type AuditHook, createAuditor } from '../telemetry/audit';
-import { recordDecision, type TelemetryOptions } from '../telemetry/metrics';
+import { recordDecision, recordRevocationFailure, type TelemetryOptions } from '../telemetry/metrics';
 import { activeTracer, endDecisionSpan, spanTraceId, startDecisionSpan } from '../telemetry/tracing';
 import { keyServiceOf } from './api-key-routing';
 import { checkToken, DEFAULT_MAX_TOKEN_BYTES, extractCredential } from './extract';
@@ -274,7 +274,13 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
       const key = revocationKey(target);
       const until =
         target.until instanceof Date && Number.isFinite(target.until.getTime()) ? target.until : undefined;
-      for (const k of key) await store.add(k, until);
+      try {
+        for (const k of key) await store.add(k, until);
+      } catch (err) {
+        // A full or unreachable store: the caller gets the error, operators the metric.
+        recordRevocationFailure(err, options.telemetry);
+        throw err;
+      }
     },
 
     async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors';
+import { StoreError } from '../stores/errors';
 
 /**
  * One revocation entry: a single token by `jti`, or every token of a session.
@@ -58,7 +59,10 @@ export interface RevocationStore {
 export interface MemoryRevocationStoreOptions {
   /** Seconds an entry added without `until` is kept. Default one day. */
   readonly retentionSec?: number;
-  /** Upper bound on entries; when full, expired entries go first, then the oldest. Default 100 000. */
+  /**
+   * Upper bound on live entries. Expired entries make room; a live one never does: when every entry is
+   * still live, `add` rejects with `StoreError('store_full')`. Default 100 000.
+   */
   readonly maxEntries?: number;
   /** Test seam: epoch milliseconds. */
   readonly clock?: () => number;
@@ -66,9 +70,10 @@ export interface MemoryRevocationStoreOptions {
 
 /**
  * A bounded in-process revocation store: the default of every plane. Entries expire at their `until`
- * (or after `retentionSec`). When `maxEntries` is reached, expired entries are dropped first and then
- * the oldest insertion: the bound wins over completeness, so size it above the number of live
- * revocations you expect, or use a shared store.
+ * (or after `retentionSec`), and only then leave the store: dropping a live entry to make room would
+ * un-revoke a stolen token. When `maxEntries` live entries are held, `add` rejects with
+ * `StoreError('store_full')` (the plane counts it in `authplane.revocation.failures`), so size it above
+ * the number of live revocations you expect, or use a shared store.
  *
  * @example
  * ```ts
@@ -88,8 +93,7 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
   }
   if (typeof clock !== 'function') throw new ConfigError('clock', 'must be a function');
 
-  // One insertion-ordered map: the first key is the oldest, so eviction by age is O(1).
-  // Keys are prefixed so a jti and a session id with the same value never collide.
+  // Revoked-until per key. Keys are prefixed so a jti and a session id with the same value never collide.
   const entries = new Map<string, number>();
   // Earliest expiry that may still be in the map: a full store sweeps only when something can have expired.
   let earliestExpiry = Number.POSITIVE_INFINITY;
@@ -103,20 +107,21 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
     earliestExpiry = earliest;
   };
 
-  const put = (key: string, expiresAt: number, now: number): void => {
-    const existing = entries.get(key);
-    if (existing !== undefined) {
-      entries.delete(key);
-      expiresAt = Math.max(existing, expiresAt);
-    } else if (entries.size >= maxEntries) {
-      if (earliestExpiry <= now) sweepExpired(now);
-      while (entries.size >= maxEntries) {
-        const oldest = entries.keys().next();
-        if (oldest.done) break;
-        entries.delete(oldest.value);
-      }
+  // Makes room for `count` new keys by dropping expired entries only; refuses when that is not enough.
+  const reserve = (count: number, now: number): void => {
+    if (count === 0 || entries.size + count <= maxEntries) return;
+    if (earliestExpiry <= now) sweepExpired(now);
+    if (entries.size + count > maxEntries) {
+      throw new StoreError(
+        'store_full',
+        `The memory revocation store holds ${maxEntries} live revocations (maxEntries): the revocation was not recorded`,
+      );
     }
-    entries.set(key, expiresAt);
+  };
+
+  const put = (key: string, expiresAt: number): void => {
+    const existing = entries.get(key);
+    entries.set(key, existing !== undefined ? Math.max(existing, expiresAt) : expiresAt);
     if (expiresAt < earliestExpiry) earliestExpiry = expiresAt;
   };
 
@@ -136,9 +141,12 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
       const untilMs = until instanceof Date ? until.getTime() : Number.NaN;
       const expiresAt = Number.isFinite(untilMs) ? untilMs : now + retentionSec * 1000;
       if (expiresAt <= now) return; // already expired: the token is refused by its own exp
-      if ('jti' in target && typeof target.jti === 'string') put(`j:${target.jti}`, expiresAt, now);
-      if ('sessionId' in target && typeof target.sessionId === 'string')
-        put(`s:${target.sessionId}`, expiresAt, now);
+      const keys: string[] = [];
+      if ('jti' in target && typeof target.jti === 'string') keys.push(`j:${target.jti}`);
+      if ('sessionId' in target && typeof target.sessionId === 'string') keys.push(`s:${target.sessionId}`);
+      // All or nothing: room for every new key is checked before anything is written.
+      reserve(keys.filter((k) => !live(k, now)).length, now);
+      for (const key of keys) put(key, expiresAt);
     },
     async isRevoked(lookup: RevocationLookup): Promise<boolean> {
       if (entries.size === 0) return false;

@@ -2,8 +2,9 @@
 //
 // How long a stale answer can live is bounded twice:
 // - while the channel is healthy, an entry lives at most `ttlMs` (a missed message cannot last longer);
-// - while it is down (or absent), at most `degradedTtlMs` (default 1 s), so a revocation made on another
-//   instance is refused here within about a second even without the channel;
+// - while it is down, stalled (its heartbeat unanswered for about a second) or absent, at most
+//   `degradedTtlMs` (default 1 s), so a revocation made on another instance is refused here within about
+//   two seconds (one of silence, one of entry life) even when the channel delivers nothing;
 // - when the channel (re)connects it emits `reset` and every entry is dropped (messages may have been lost).
 // A fetch that was in flight while an invalidation arrived is returned but not cached, so a revocation
 // can never be overwritten by an answer read just before it.

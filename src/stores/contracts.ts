@@ -313,8 +313,14 @@ export type InvalidationEvent =
 
 /**
  * A broadcast between instances (Redis pub/sub, PostgreSQL LISTEN/NOTIFY, or in-process).
- * `healthy` is false while the subscription is down: caches then shorten their entries' lifetime,
- * which bounds how long a missed revocation can be honoured.
+ *
+ * `healthy` is the promise a cache relies on: true only while every event published anywhere reaches
+ * this instance. It is false while the subscription is down AND while its connection has not answered a
+ * heartbeat for about a second (a socket that stopped answering without closing). Caches then shorten
+ * their entries' lifetime to one second, which bounds how long a missed revocation can be honoured.
+ * After any such gap the channel emits `reset` (what was published meanwhile may be lost).
+ * An implementation over a network must therefore check its own liveness (see `LivenessOptions`);
+ * `publish` rejects (a `StoreError`) when the event could not be handed to the broker.
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@ import { AuthRejection } from '../core/failure';
 /**
  * Why a store operation failed: `store_unavailable` (connection refused, timeout, driver error),
  * `store_conflict` (duplicate id, a link to a different target, a concurrent import) or `store_full`
- * (a bounded memory store reached its limit). The message never contains stored values.
+ * (a bounded memory store reached its limit, a full disk, Redis at `maxmemory`): nothing was written. The message never contains stored values.
  *
  * @example
  * ```ts
@@ -39,7 +39,22 @@ export type StoreErrorCode = 'store_unavailable' | 'store_conflict' | 'store_ful
  */
 export function toStoreError(err: unknown, operation: string): Error {
   if (err instanceof StoreError || err instanceof AuthRejection) return err;
+  if (isFull(err)) {
+    return new StoreError('store_full', `The store is full: nothing was written during ${operation}`, {
+      cause: err,
+    });
+  }
   return new StoreError('store_unavailable', `The store failed during ${operation}`, { cause: err });
+}
+
+// The drivers' own words for "cannot hold more": SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)
+// and out_of_memory (53200), Redis's OOM reply under `maxmemory` with `noeviction`.
+function isFull(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; previousErrors?: unknown } | null;
+  if (e?.code === 'SQLITE_FULL' || e?.code === '53100' || e?.code === '53200') return true;
+  if (typeof e?.message === 'string' && e.message.startsWith('OOM ')) return true;
+  // A Redis MULTI whose queued commands were refused fails as EXECABORT, the OOM in `previousErrors`.
+  return Array.isArray(e?.previousErrors) && e.previousErrors.some(isFull);
 }
 
 /**

@@ -1,6 +1,14 @@
 // `authplane/stores`: the store contracts, the memory stores and the caches. No database driver is
 // loaded from here: SQLite, PostgreSQL and Redis live in their own subpaths and import their driver lazily.
 export { type CacheOptions, createCachedApiKeyStore, createCachedRevocationStore } from './cache';
+export {
+  CHANNELS_ENV,
+  type ChannelSpec,
+  describeChannel,
+  type OpenChannelsOptions,
+  openInvalidationChannels,
+  parseChannelSpecs,
+} from './channels';
 export type {
   ApiKeyFilter,
   ApiKeyRecord,
@@ -27,6 +35,8 @@ export type {
 } from './contracts';
 export { StoreError, type StoreErrorCode, toStoreError, unavailable } from './errors';
 export { parseEvent } from './events';
+export { createFanoutChannel } from './fanout';
+export type { LivenessOptions } from './liveness';
 export {
   createMemoryApiKeyStore,
   createMemoryConnectionStore,

@@ -1,7 +1,7 @@
 // In-process stores: tests, single-instance development, and the default when nothing is configured.
 // They are bounded: a full store refuses new records (`store_full`) instead of evicting, because
-// evicting a key or a link would silently lose data. Revocation entries, which expire anyway, are
-// evicted oldest-first by the identity plane's own memory store, re-exported here.
+// evicting a key or a link would silently lose data. The same holds for revocations (the identity
+// plane's own memory store, re-exported here): only an expired entry makes room.
 import type {
   ApiKeyFilter,
   ApiKeyRecord,

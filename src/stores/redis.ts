@@ -3,6 +3,7 @@
 // and one retry per command, so an outage becomes `provider_unavailable` within about a second instead
 // of requests piling up behind a reconnect. Needs Redis >= 7 (PEXPIRE … GT).
 import type { Redis as IoRedis, RedisOptions } from 'ioredis';
+import { ConfigError } from '../core/errors';
 import type {
   InvalidationChannel,
   InvalidationEvent,
@@ -13,6 +14,7 @@ import type {
 import type { RedisClient, RedisClientOptions } from './driver-types';
 import { toStoreError, unavailable } from './errors';
 import { parseEvent } from './events';
+import { type LivenessOptions, livenessSettings, startHeartbeat } from './liveness';
 import { loadPeer } from './peer';
 
 /** Connection settings shared by the Redis factories. */
@@ -57,7 +59,9 @@ export interface RedisRevocationStoreOptions extends RedisConnectionOptions {
 
 /**
  * A shared {@link RevocationStore} in Redis: each revoked jti or session is a key whose TTL is the token's
- * remaining lifetime, so the list cleans itself. Put {@link createCachedRevocationStore} in front to
+ * remaining lifetime, so the list cleans itself. The server must not evict (`maxmemory-policy
+ * noeviction`, checked at open: a `ConfigError` otherwise); when it is full, `add` rejects with
+ * `StoreError('store_full')` and nothing already stored is lost. Put {@link createCachedRevocationStore} in front to
  * answer hot lookups from memory.
  *
  * @example
@@ -78,6 +82,12 @@ export async function createRedisRevocationStore(
       client.disconnect();
       throw toStoreError(err, 'connecting to Redis');
     }
+  }
+  try {
+    await refuseEviction(client, options.onError);
+  } catch (err) {
+    if (owned) client.disconnect();
+    throw err;
   }
   const prefix = options.keyPrefix ?? 'authplane:rev:';
   const retentionMs = (options.retentionSec ?? 86_400) * 1000;
@@ -123,18 +133,50 @@ export async function createRedisRevocationStore(
   });
 }
 
+/**
+ * A Redis that evicts keys under memory pressure (any `maxmemory-policy` but `noeviction`; the
+ * `volatile-*` ones pick exactly the keys with a TTL, which every revocation has) would silently
+ * un-revoke tokens. Refused at open. With `noeviction`, a full Redis refuses the write instead, and
+ * `add` rejects with `store_full`. A server that hides INFO is reported to `onError` and accepted.
+ */
+async function refuseEviction(
+  client: IoRedis,
+  onError: ((error: unknown) => void) | undefined,
+): Promise<void> {
+  let info: string;
+  try {
+    info = await client.info('memory');
+  } catch (err) {
+    onError?.(err);
+    return;
+  }
+  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+  if (policy !== undefined && policy !== 'noeviction') {
+    throw new ConfigError(
+      'redis',
+      `maxmemory-policy is ${policy}: Redis may evict revocations before the tokens they refuse expire. ` +
+        'Set maxmemory-policy noeviction (a full Redis then refuses new revocations with store_full).',
+    );
+  }
+}
+
 /** Options of {@link createRedisInvalidationChannel}. */
 export interface RedisChannelOptions extends RedisConnectionOptions {
   /** Pub/sub channel name. Default `authplane:invalidation`. */
   readonly channel?: string;
   /** Wait for the first subscription before returning (and throw when it fails). Default true. */
   readonly waitForConnection?: boolean;
+  /** The heartbeat on the subscriber connection: PING every 250 ms, unhealthy after 1 s unanswered. */
+  readonly liveness?: LivenessOptions;
 }
 
 /**
  * An {@link InvalidationChannel} over Redis pub/sub. A dedicated subscriber connection resubscribes after
- * every reconnect and then emits `reset` (messages published meanwhile are lost); `healthy` is true only
- * while the subscription is live.
+ * every reconnect and then emits `reset` (messages published meanwhile are lost). `healthy` is true only
+ * while the subscription is live AND answers: the subscriber PINGs every `liveness.heartbeatMs`, a PING
+ * unanswered for `liveness.staleAfterMs` (a hung Redis, a socket that stopped answering without closing)
+ * makes it unhealthy, an answer after such a silence emits `reset`, and a silence of
+ * `liveness.reconnectAfterMs` drops the connection and opens a new one.
  *
  * @example
  * ```ts
@@ -146,6 +188,7 @@ export async function createRedisInvalidationChannel(
   options: RedisChannelOptions,
 ): Promise<InvalidationChannel> {
   const name = options.channel ?? 'authplane:invalidation';
+  const liveness = livenessSettings(options.liveness);
   const owned = !options.client;
   const publisher = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
   // A subscribed connection can run no other command: the subscriber is always a separate connection.
@@ -175,6 +218,18 @@ export async function createRedisInvalidationChannel(
   subscriber.on('close', () => {
     healthy = false;
   });
+  const heartbeat = startHeartbeat(
+    {
+      // PING is allowed on a subscribed connection: it travels the very socket messages arrive on.
+      ping: () => (healthy ? subscriber.ping() : Promise.resolve('not subscribed')),
+      onRecovered: () => emit({ type: 'reset' }),
+      onDead: () => {
+        healthy = false;
+        subscriber.disconnect(true); // reconnect: 'ready' resubscribes and emits reset
+      },
+    },
+    liveness,
+  );
   let firstSubscribed: () => void = () => {};
   const firstSubscription = new Promise<void>((resolve) => {
     firstSubscribed = resolve;
@@ -184,6 +239,7 @@ export async function createRedisInvalidationChannel(
     subscriber.subscribe(name).then(
       () => {
         if (closed) return;
+        heartbeat.restart();
         healthy = true;
         firstSubscribed();
         emit({ type: 'reset' });
@@ -213,6 +269,7 @@ export async function createRedisInvalidationChannel(
       await connectAll();
     } catch (err) {
       closed = true;
+      heartbeat.stop();
       subscriber.disconnect();
       if (owned) publisher.disconnect();
       throw toStoreError(err, 'subscribing to Redis');
@@ -221,7 +278,7 @@ export async function createRedisInvalidationChannel(
 
   return Object.freeze({
     get healthy() {
-      return healthy && !closed;
+      return healthy && !closed && heartbeat.alive;
     },
     async publish(event: InvalidationEvent): Promise<void> {
       try {
@@ -238,6 +295,7 @@ export async function createRedisInvalidationChannel(
       if (closed) return;
       closed = true;
       healthy = false;
+      heartbeat.stop();
       listeners.clear();
       subscriber.disconnect();
       if (owned) await publisher.quit().catch(() => publisher.disconnect());

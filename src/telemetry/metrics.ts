@@ -26,6 +26,7 @@ interface Instruments {
   readonly authz: Counter;
   readonly jwksFetches: Counter;
   readonly jwksDuration: Histogram;
+  readonly revocationFailures: Counter;
 }
 
 // One set of instruments per meter provider, created on first use. The global meter provider of
@@ -71,6 +72,10 @@ function instruments(explicit: MeterProvider | undefined): Instruments {
         description: 'Duration of JWKS fetches',
         unit: 's',
         advice: { explicitBucketBoundaries: LATENCY_BUCKETS_SEC },
+      }),
+      revocationFailures: meter.createCounter('authplane.revocation.failures', {
+        description: 'Revocations a store refused to record (store_full, store_unavailable), by error type',
+        valueType: ValueType.INT,
       }),
     };
     byProvider.set(provider, found);
@@ -194,5 +199,25 @@ export function recordJwksFetch(outcome: JwksFetchOutcome | Outcome, options?: T
     }
   } catch {
     // Telemetry never breaks key fetching.
+  }
+}
+
+/**
+ * Records a revocation the store refused to record (`authplane.revocation.failures`, attribute
+ * `error.type`: `store_full`, `store_unavailable`, …): a revocation that did not happen must be seen.
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * try { await store.add({ jti }); } catch (err) { recordRevocationFailure(err); throw err; }
+ * ```
+ */
+export function recordRevocationFailure(error: unknown, options?: TelemetryOptions): void {
+  try {
+    const code = (error as { code?: unknown } | null)?.code;
+    const type = typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : 'error';
+    instruments(options?.meterProvider).revocationFailures.add(1, { 'error.type': type });
+  } catch {
+    // Telemetry never hides the store's own error.
   }
 }

@@ -1,6 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RevocationStore } from '../../src/stores/contracts';
+import { StoreError } from '../../src/stores/errors';
 import { type Fixture, sleep, uid } from './fixture';
+
+/**
+ * A revocation store to test. `capacity`: for a store built small on purpose (a memory store with a
+ * low `maxEntries`, a Redis with a low `maxmemory`), an upper bound on the adds it can take before it
+ * must refuse with `store_full`. Without it the store is bounded only by its disk, and 100 adds must fit.
+ */
+export interface RevocationFixture extends Fixture<RevocationStore> {
+  readonly capacity?: number;
+}
 
 const inMs = (ms: number) => new Date(Date.now() + ms);
 
@@ -13,12 +23,9 @@ const inMs = (ms: number) => new Date(Date.now() + ms);
  * revocationStoreContract('redis', async () => ({ store: await createRedisRevocationStore({ url }) }));
  * ```
  */
-export function revocationStoreContract(
-  name: string,
-  factory: () => Promise<Fixture<RevocationStore>>,
-): void {
+export function revocationStoreContract(name: string, factory: () => Promise<RevocationFixture>): void {
   describe(`RevocationStore contract: ${name}`, () => {
-    let fixture: Fixture<RevocationStore>;
+    let fixture: RevocationFixture;
     let store: RevocationStore;
     beforeEach(async () => {
       fixture = await factory();
@@ -83,5 +90,27 @@ export function revocationStoreContract(
       await sleep(350);
       expect(await store.isRevoked({ jti })).toBe(true);
     });
+
+    it('never forgets a live revocation to make room: a full store refuses the add with store_full', async () => {
+      const stolen = uid('stolen');
+      await store.add({ jti: stolen }, inMs(600_000));
+      const attempts = fixture.capacity !== undefined ? fixture.capacity + 1 : 100;
+      let refused = 0;
+      for (let i = 0; i < attempts && refused < 3; i++) {
+        const jti = uid('noise');
+        try {
+          await store.add({ jti }, inMs(600_000));
+        } catch (err) {
+          expect(err).toBeInstanceOf(StoreError);
+          expect((err as StoreError).code).toBe('store_full');
+          refused++;
+          continue;
+        }
+        expect(await store.isRevoked({ jti })).toBe(true); // an add that resolved was recorded
+      }
+      expect(await store.isRevoked({ jti: stolen })).toBe(true);
+      if (fixture.capacity !== undefined) expect(refused).toBeGreaterThan(0);
+      else expect(refused).toBe(0);
+    }, 30_000);
   });
 }

@@ -13,6 +13,10 @@ import { revocationStoreContract } from './revocation-store.contract';
 
 apiKeyStoreContract('memory', async () => ({ store: createMemoryApiKeyStore() }));
 revocationStoreContract('memory', async () => ({ store: createMemoryRevocationStore() }));
+revocationStoreContract('memory (bounded at 50 entries)', async () => ({
+  store: createMemoryRevocationStore({ maxEntries: 50 }),
+  capacity: 50,
+}));
 identityLinkStoreContract('memory', async () => ({ store: createMemoryIdentityLinkStore() }));
 connectionStoreContract('memory', async () => ({ store: createMemoryConnectionStore() }));
 
@@ -26,4 +30,12 @@ revocationStoreContract('cached(memory) with an in-process channel', async () =>
   const channel = createMemoryInvalidationChannel();
   const store = createCachedRevocationStore({ store: createMemoryRevocationStore(), channel });
   return { store, cleanup: () => store.close() };
+});
+revocationStoreContract('cached(memory bounded at 50) with an in-process channel', async () => {
+  const channel = createMemoryInvalidationChannel();
+  const store = createCachedRevocationStore({
+    store: createMemoryRevocationStore({ maxEntries: 50 }),
+    channel,
+  });
+  return { store, capacity: 50, cleanup: () => store.close() };
 });

@@ -25,6 +25,13 @@ revocationStoreContract('sqlite', async () => {
   const s = await open();
   return { store: s.revocation, cleanup: () => s.close() };
 });
+revocationStoreContract('sqlite (a database that cannot grow: max_page_count)', async () => {
+  const s = await open();
+  // The disk is full, as far as SQLite knows: two more pages and no more.
+  const pages = s.db.pragma('page_count', { simple: true }) as number;
+  s.db.pragma(`max_page_count = ${pages + 2}`);
+  return { store: s.revocation, capacity: 2_000, cleanup: () => s.close() };
+});
 identityLinkStoreContract('sqlite', async () => {
   const s = await open();
   return { store: s.links, cleanup: () => s.close() };

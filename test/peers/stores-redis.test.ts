@@ -1,6 +1,9 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeys } from '../../src/apikeys';
+import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import { createCachedApiKeyStore, createCachedRevocationStore } from '../../src/stores/cache';
 import type { InvalidationEvent } from '../../src/stores/contracts';
@@ -12,6 +15,53 @@ import { revocationStoreContract } from '../contract/revocation-store.contract';
 import { REDIS_URL } from './pg-helpers';
 
 const CLOSED = 'redis://127.0.0.1:1';
+
+/** A private redis-server on a free loopback port: its memory limit and policy are ours to set. */
+async function privateRedis(): Promise<{ url: string; admin: Redis; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  admin.on('error', () => {});
+  const started = Date.now();
+  for (;;) {
+    try {
+      await admin.connect();
+      break;
+    } catch (err) {
+      if (Date.now() - started > 10_000) throw err;
+      await sleep(100);
+    }
+  }
+  return {
+    url,
+    admin,
+    async stop() {
+      admin.disconnect();
+      child.kill();
+    },
+  };
+}
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<number> {
   const start = Date.now();
@@ -33,6 +83,45 @@ describe.skipIf(!REDIS_URL)(REDIS_URL ? 'redis stores' : 'redis stores (skipped:
     const inner = await createRedisRevocationStore({ url: REDIS_URL, keyPrefix: `${uid('t')}:` });
     const store = createCachedRevocationStore({ store: inner, channel });
     return { store, cleanup: () => store.close().then(() => channel.close()) };
+  });
+
+  describe('a Redis that can fill up', () => {
+    let server: Awaited<ReturnType<typeof privateRedis>>;
+    beforeAll(async () => {
+      server = await privateRedis();
+    }, 20_000);
+    afterAll(() => server?.stop());
+
+    revocationStoreContract('redis at maxmemory (noeviction)', async () => {
+      await server.admin.flushall();
+      await server.admin.config('SET', 'maxmemory', '0');
+      await server.admin.config('SET', 'maxmemory-policy', 'noeviction');
+      const used = Number(/^used_memory:(\d+)/m.exec(await server.admin.info('memory'))?.[1]);
+      const store = await createRedisRevocationStore({ url: server.url, keyPrefix: `${uid('t')}:` });
+      // Room for some hundreds of revocations, then Redis refuses writes.
+      await server.admin.config('SET', 'maxmemory', String(used + 256 * 1024));
+      return {
+        store,
+        capacity: 20_000,
+        cleanup: async () => {
+          await store.close();
+          await server.admin.config('SET', 'maxmemory', '0');
+        },
+      };
+    });
+
+    for (const policy of ['volatile-lru', 'allkeys-lru', 'volatile-ttl']) {
+      it(`refuses to open on a Redis that evicts (${policy}): it would un-revoke tokens`, async () => {
+        await server.admin.config('SET', 'maxmemory-policy', policy);
+        try {
+          const error = await createRedisRevocationStore({ url: server.url }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(ConfigError);
+          expect((error as ConfigError).message).toMatch(/noeviction/);
+        } finally {
+          await server.admin.config('SET', 'maxmemory-policy', 'noeviction');
+        }
+      });
+    }
   });
 
   it('fails to open against a closed port with store_unavailable', async () => {

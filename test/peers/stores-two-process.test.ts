@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStores } from '../../src/stores/postgres';
 import { sleep } from '../contract/fixture';
@@ -8,6 +9,25 @@ import { DATABASE_URL, dropSchema, REDIS_URL, testSchema } from './pg-helpers';
 
 const script = fileURLToPath(new URL('./fixtures/stores-instance.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** `authplane …` as an operator runs it: its own process, configured by the environment. */
+function cli(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, join(root, 'src/cli/index.ts'), ...args], {
+      cwd: root,
+      env: { ...process.env, AUTHPLANE_INVALIDATION_CHANNELS: undefined, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
 
 /** A separate OS process running one service instance, driven over stdin/stdout. */
 class Instance {
@@ -121,5 +141,69 @@ describe.skipIf(!enabled)(
         }
       }, 30_000);
     }
+
+    it('`authplane keys revoke` reaches an instance listening on Redis and one on PostgreSQL', async () => {
+      const schema = testSchema('2p_cli');
+      schemas.push(schema);
+      await (await createPostgresStores({ connectionString: DATABASE_URL, schema })).close();
+      const onRedis = Instance.start(schema, 'redis');
+      const onPostgres = Instance.start(schema, 'postgres');
+      try {
+        await Promise.all([onRedis.ready, onPostgres.ready]);
+        const { key, id } = (await onRedis.send({ op: 'issue' })) as { key: string; id: string };
+        for (const instance of [onRedis, onPostgres]) {
+          expect(await instance.send({ op: 'verify', key })).toEqual({ ok: true, subject: 'usr_ci' }); // cached 60 s
+        }
+        // Configured once, for the application and the CLI alike.
+        const redis = new URL(REDIS_URL as string);
+        redis.searchParams.set('channel', `${schema}:inv`);
+        const postgres = new URL(DATABASE_URL as string);
+        postgres.searchParams.set('channel', `${schema}_inv`);
+        const run = await cli(['keys', 'revoke', id, '--store', DATABASE_URL as string, '--schema', schema], {
+          AUTHPLANE_INVALIDATION_CHANNELS: `${postgres},${redis}`,
+        });
+        expect(run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        for (const instance of [onRedis, onPostgres]) {
+          const ms = await pollUntil(
+            async () => (await instance.send({ op: 'verify', key })).reason === 'api_key_revoked',
+            3_000,
+          );
+          expect(ms).toBeLessThan(3_000);
+        }
+      } finally {
+        await Promise.all([onRedis.stop(), onPostgres.stop()]);
+      }
+    }, 60_000);
+
+    it('`authplane keys revoke` says so and exits 1 when a configured channel cannot be told', async () => {
+      const schema = testSchema('2p_cli');
+      schemas.push(schema);
+      const stores = await createPostgresStores({ connectionString: DATABASE_URL, schema });
+      try {
+        const { createApiKeys } = await import('../../src/apikeys');
+        const keys = createApiKeys({ store: stores.apiKeys, prefix: 'ap_test' });
+        const { record } = await keys.issue({ ownerId: 'u', orgId: 'o', scopes: [] });
+        const run = await cli(
+          [
+            'keys',
+            'revoke',
+            record.id,
+            '--store',
+            DATABASE_URL as string,
+            '--schema',
+            schema,
+            '--channel',
+            'redis://127.0.0.1:1',
+          ],
+          {},
+        );
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/not every invalidation channel \(redis:\/\/127\.0\.0\.1:1\)/);
+        expect((await stores.apiKeys.findById(record.id))?.revokedAt).not.toBeNull(); // revoked all the same
+      } finally {
+        await stores.close();
+      }
+    }, 30_000);
   },
 );

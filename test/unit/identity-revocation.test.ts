@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors';
 import { createMemoryRevocationStore } from '../../src/identity/revocation';
+import { StoreError } from '../../src/stores/errors';
 
 function clock(start = 1_700_000_000_000) {
   let now = start;
@@ -58,29 +59,46 @@ describe('createMemoryRevocationStore', () => {
     expect(await store.isRevoked({ jti: 'x' })).toBe(true);
   });
 
-  it('is bounded: evicts expired entries first, then the oldest', async () => {
+  it('is bounded without forgetting: expired entries make room, a live one never does', async () => {
     const c = clock();
     const store = createMemoryRevocationStore({ maxEntries: 3, clock: c.now });
     await store.add({ jti: 'old' }, new Date(c.now() + 1_000_000));
     await store.add({ jti: 'short' }, new Date(c.now() + 1_000));
     await store.add({ jti: 'mid' }, new Date(c.now() + 1_000_000));
     c.advance(2_000);
-    await store.add({ jti: 'new1' }); // full: the expired 'short' goes, the oldest stays
+    await store.add({ jti: 'new1' }); // full: the expired 'short' makes room
     expect(await store.isRevoked({ jti: 'old' })).toBe(true);
     expect(await store.isRevoked({ jti: 'new1' })).toBe(true);
-    await store.add({ jti: 'new2' }); // full, nothing expired: the oldest goes
-    expect(await store.isRevoked({ jti: 'old' })).toBe(false);
+    // Full of live entries: the add is refused, loudly, and the oldest stays revoked.
+    const error = await store.add({ jti: 'new2' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('store_full');
+    expect(await store.isRevoked({ jti: 'old' })).toBe(true);
     expect(await store.isRevoked({ jti: 'mid' })).toBe(true);
+    expect(await store.isRevoked({ jti: 'new2' })).toBe(false);
+    // Re-adding a live entry (a later until) needs no room.
+    await store.add({ jti: 'old' }, new Date(c.now() + 2_000_000));
+    c.advance(1_000_000);
+    await store.add({ jti: 'new2' }); // 'mid' has expired now: room again
     expect(await store.isRevoked({ jti: 'new2' })).toBe(true);
+    expect(await store.isRevoked({ jti: 'old' })).toBe(true);
   });
 
-  it('never grows past maxEntries', async () => {
-    const store = createMemoryRevocationStore({ maxEntries: 50 });
-    for (let i = 0; i < 500; i++) await store.add({ jti: `j${i}` });
-    let live = 0;
-    for (let i = 0; i < 500; i++) if (await store.isRevoked({ jti: `j${i}` })) live++;
-    expect(live).toBe(50);
-    expect(await store.isRevoked({ jti: 'j499' })).toBe(true);
+  it('100,000 revocations (an attacker logging in and out) never un-revoke a stolen token', async () => {
+    const store = createMemoryRevocationStore(); // the default every plane gets
+    const until = new Date(Date.now() + 3_600_000);
+    await store.add({ jti: 'stolen' }, until);
+    let refused = 0;
+    for (let i = 0; i < 100_000; i++) {
+      try {
+        await store.add({ sessionId: `attacker_${i}` }, until);
+      } catch (err) {
+        expect(err).toBeInstanceOf(StoreError);
+        refused++;
+      }
+    }
+    expect(await store.isRevoked({ jti: 'stolen' })).toBe(true);
+    expect(refused).toBe(1); // 100 000 entries fit: the stolen jti and 99 999 of the attacker's
   });
 
   it('close() empties it', async () => {

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuthRejection } from '../../src/core/failure';
 import { freezePrincipal, type Principal } from '../../src/core/principal';
 import { createPlane } from '../../src/identity/plane';
+import { createMemoryRevocationStore } from '../../src/identity/revocation';
 import type { IdentityAdapter } from '../../src/identity/types';
 import { type AuditEvent, createAuditor } from '../../src/telemetry/audit';
 import { recordJwksFetch } from '../../src/telemetry/metrics';
@@ -80,6 +81,19 @@ afterEach(() => {
 });
 
 describe('plane telemetry', () => {
+  it('a revocation the store cannot hold is an error and a metric, and the earlier ones stay', async () => {
+    const otel = sdk();
+    const revocation = createMemoryRevocationStore({ maxEntries: 2 });
+    const plane = createPlane(adapter, { telemetry: otel, revocation });
+    await plane.revoke({ jti: 'stolen' });
+    await plane.revoke({ jti: 'second' });
+    await expect(plane.revoke({ jti: 'third' })).rejects.toMatchObject({ code: 'store_full' });
+    await expect(plane.revoke({ sessionId: 'fourth' })).rejects.toMatchObject({ code: 'store_full' });
+    expect(await revocation.isRevoked({ jti: 'stolen' })).toBe(true);
+    const failures = await otel.points('authplane.revocation.failures');
+    expect(failures).toEqual([{ attributes: { 'error.type': 'store_full' }, value: 2 }]);
+  });
+
   it('counts decisions by provider, outcome and reason, and records their latency', async () => {
     const otel = sdk();
     const plane = createPlane(adapter, { telemetry: otel });

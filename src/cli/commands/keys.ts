@@ -1,6 +1,8 @@
 import { ApiKeyError, type ApiKeyInfo, type ApiKeys, createApiKeys } from '../../apikeys/keys';
+import { createCachedApiKeyStore } from '../../stores/cache';
 import type { ApiKeyFilter } from '../../stores/contracts';
 import { type CliIO, type Command, EXIT_CODES, type ParsedArgs, UsageError } from '../types';
+import { type CliChannels, openCliChannels } from './channels';
 import { describeStore, openKeyStore, parseStoreSpec } from './store';
 
 /** Printed (to stderr) beside every key shown: the only copy is on the screen. */
@@ -10,11 +12,15 @@ export const KEY_SHOWN_ONCE_WARNING =
 const USAGE = `Usage: authplane keys <create|list|revoke|rotate> [options]
   authplane keys create --org ID --owner ID --scopes a,b [--expires 30d] [--name TEXT]
   authplane keys list (--org ID | --owner ID)
-  authplane keys revoke <key-id>
-  authplane keys rotate <key-id> [--overlap 1h] [--expires 30d]
+  authplane keys revoke <key-id> [--channel URL]...
+  authplane keys rotate <key-id> [--overlap 1h] [--expires 30d] [--channel URL]...
 
 Scoped API keys for CI and services, in the configured store. The full key is printed once, by
 create and rotate; list never shows it (only ids, scopes, status and times).
+revoke and rotate tell every running instance at once: a PostgreSQL store NOTIFYs on its own, and the
+change is published on every channel named by --channel or AUTHPLANE_INVALIDATION_CHANNELS (the
+variable the application's openInvalidationChannels() reads). If a channel cannot be told, the key is
+still revoked, the command says which and exits 1.
 
 Options:
   --org ID           organization the key acts for (create; filter for list)
@@ -26,6 +32,8 @@ Options:
   --prefix P         key prefix (default AUTHPLANE_API_KEY_PREFIX or ap_live)
   --store SPEC       sqlite:<path> or postgres://… (default AUTHPLANE_STORE or sqlite:./.authplane/authplane.db)
   --schema NAME      PostgreSQL schema (default public)
+  --channel URL      an invalidation channel to publish on (redis://…, postgres://…; ?channel=NAME;
+                     repeatable; default AUTHPLANE_INVALIDATION_CHANNELS)
   --json             machine-readable output on stdout`;
 
 const DURATION = /^(\d+)(s|m|h|d|w)$/;
@@ -71,6 +79,7 @@ export const keysCommand: Command = {
     prefix: { type: 'string' },
     store: { type: 'string' },
     schema: { type: 'string' },
+    channel: { type: 'string', multiple: true },
     json: { type: 'boolean' },
   },
   async run(args, io) {
@@ -82,12 +91,22 @@ export const keysCommand: Command = {
     const input = checkArgs(action as string, args, rest);
     const spec = parseStoreSpec(str(args.values.store));
     const store = await openKeyStore(spec, { schema: str(args.values.schema) });
+    // A write other instances cache (revoke, rotate) goes through the same cached store as the
+    // library's, so it publishes on every configured channel: the one path every revocation takes.
+    const notify = WRITES.has(action as string) ? await openCliChannels(args.values.channel) : null;
     const keys = createApiKeys({
-      store: store.apiKeys,
+      store: notify?.channel
+        ? createCachedApiKeyStore({
+            store: store.apiKeys,
+            channel: notify.channel,
+            onError: (err) => notify.failures.push(err),
+          })
+        : store.apiKeys,
       prefix: str(args.values.prefix) ?? process.env.AUTHPLANE_API_KEY_PREFIX ?? 'ap_live',
     });
     try {
-      return await handler(keys, input, io, describeStore(spec));
+      const code = await handler(keys, input, io, describeStore(spec));
+      return notify && code === EXIT_CODES.ok ? reportChannels(notify, io) : code;
     } catch (err) {
       if (err instanceof ApiKeyError && err.code === 'api_key_input_invalid')
         throw new UsageError(err.message);
@@ -95,9 +114,21 @@ export const keysCommand: Command = {
     } finally {
       await keys.close();
       await store.close();
+      await notify?.close();
     }
   },
 };
+
+const WRITES = new Set(['revoke', 'rotate']);
+
+function reportChannels(notify: CliChannels, io: CliIO): number {
+  if (notify.failures.length === 0) return EXIT_CODES.ok;
+  io.err(
+    `The change is stored, but not every invalidation channel (${notify.described.join(', ')}) could be told: ` +
+      'instances listening there keep their cached answer until it lapses (at most their cache TTL, 30 s by default).',
+  );
+  return EXIT_CODES.failure;
+}
 
 interface Input {
   readonly id?: string;
@@ -110,8 +141,8 @@ type Action = (keys: ApiKeys, input: Input, io: CliIO, where: string) => Promise
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   create: ['org', 'owner', 'scopes', 'expires', 'name'],
   list: ['org', 'owner'],
-  revoke: [],
-  rotate: ['overlap', 'expires'],
+  revoke: ['channel'],
+  rotate: ['overlap', 'expires', 'channel'],
 };
 const COMMON = ['prefix', 'store', 'schema', 'json'];
 

@@ -29,6 +29,7 @@ import type {
 import type { PgPool, PgPoolConfig } from '../driver-types';
 import { StoreError, toStoreError, unavailable } from '../errors';
 import { parseEvent } from '../events';
+import { type LivenessOptions, livenessSettings, startHeartbeat } from '../liveness';
 import { cjs, loadPeer } from '../peer';
 import { checkConnectionInput, checkLinkKey, conflict, copyConnection } from '../records';
 import { migratePostgres, quoteSchema } from './migrations';
@@ -672,13 +673,18 @@ export interface PostgresChannelOptions {
   readonly waitForConnection?: boolean;
   /** Longest wait between reconnection attempts. Default 5 000 ms. */
   readonly maxReconnectDelayMs?: number;
+  /** The heartbeat on the listening connection: `SELECT 1` every 250 ms, unhealthy after 1 s unanswered. */
+  readonly liveness?: LivenessOptions;
   readonly onError?: (error: unknown) => void;
 }
 
 /**
  * An {@link InvalidationChannel} over PostgreSQL LISTEN/NOTIFY. One dedicated connection listens and
  * reconnects with backoff when it drops; while it is down `healthy` is false (caches shorten their
- * entries' life), and after it is back a `reset` event drops every cached entry.
+ * entries' life), and after it is back a `reset` event drops every cached entry. A connection that stops
+ * answering without closing (a partition) is caught by a heartbeat on the listening connection: a
+ * `SELECT 1` unanswered for `liveness.staleAfterMs` makes the channel unhealthy, an answer after such a
+ * silence emits `reset`, and a silence of `liveness.reconnectAfterMs` drops the connection for a new one.
  *
  * @example
  * ```ts
@@ -703,6 +709,7 @@ export async function createPostgresInvalidationChannel(
     ? { ...(pool.options as ClientConfig) }
     : { connectionString: options.connectionString as string, connectionTimeoutMillis: 2_000 };
   const maxDelay = options.maxReconnectDelayMs ?? 5_000;
+  const liveness = livenessSettings(options.liveness);
   const listeners = new Set<(event: InvalidationEvent) => void>();
   let client: PgClient | null = null;
   let healthy = false;
@@ -726,8 +733,25 @@ export async function createPostgresInvalidationChannel(
     healthy = false;
     if (err) options.onError?.(err);
     c.end().catch(() => {});
+    // end() waits for the server; a partitioned socket never answers, so it is torn down here.
+    (c as unknown as { connection?: { stream?: { destroy?(): void } } }).connection?.stream?.destroy?.();
     schedule();
   };
+
+  const heartbeat = startHeartbeat(
+    {
+      // On the listening connection itself: a stalled socket delays this answer and the NOTIFYs alike.
+      ping: () => {
+        const c = client;
+        return c && healthy ? c.query('SELECT 1') : Promise.resolve('not listening');
+      },
+      onRecovered: () => emit({ type: 'reset' }),
+      onDead: () => {
+        if (client) lost(client, new Error('The LISTEN connection stopped answering'));
+      },
+    },
+    liveness,
+  );
 
   const schedule = (): void => {
     if (closed || timer) return;
@@ -758,6 +782,7 @@ export async function createPostgresInvalidationChannel(
     }
     if (client !== c || closed) return;
     attempt = 0;
+    heartbeat.restart();
     healthy = true;
     emit({ type: 'reset' }); // notifications sent while we were away are lost: start from scratch
   };
@@ -769,6 +794,7 @@ export async function createPostgresInvalidationChannel(
       await connect();
     } catch (err) {
       closed = true;
+      heartbeat.stop();
       if (timer) clearTimeout(timer);
       if (ownedPool) await pool.end().catch(() => {});
       throw err;
@@ -777,7 +803,7 @@ export async function createPostgresInvalidationChannel(
 
   return Object.freeze({
     get healthy() {
-      return healthy && !closed;
+      return healthy && !closed && heartbeat.alive;
     },
     async publish(event: InvalidationEvent): Promise<void> {
       try {
@@ -794,6 +820,7 @@ export async function createPostgresInvalidationChannel(
       if (closed) return;
       closed = true;
       healthy = false;
+      heartbeat.stop();
       if (timer) clearTimeout(timer);
       listeners.clear();
       const c = client;
