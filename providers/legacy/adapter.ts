@@ -117,12 +117,16 @@ export function createLegacyAdapter(
     const claims = verified.claims;
     if (unit.tokenTypes !== null) {
       const type = claims[unit.mapping.tokenType];
-      if (typeof type !== 'string' || !unit.tokenTypes.has(type)) throw new AuthRejection('token_type_mismatch');
+      if (typeof type !== 'string' || !unit.tokenTypes.has(type))
+        throw new AuthRejection('token_type_mismatch');
     }
     if (unit.requireJti && (typeof claims.jti !== 'string' || claims.jti.length === 0)) {
       throw new AuthRejection('claims_invalid', 'The token has no jti');
     }
-    const principal = legacyClaimsToPrincipal(claims, { provider: LEGACY_PROVIDER_NAME, mapping: unit.mapping });
+    const principal = legacyClaimsToPrincipal(claims, {
+      provider: LEGACY_PROVIDER_NAME,
+      mapping: unit.mapping,
+    });
     if (key.weak) recordWeakSecretUse(options.meterProvider);
     return principal;
   };

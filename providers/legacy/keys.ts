@@ -1,8 +1,8 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { decodeSecret, MIN_LEGACY_SECRET_BYTES, type SecretEncoding } from '../../src/config/legacy-keys';
 import type { LegacyVerifierConfig } from '../../src/config/schema';
 import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
-import { decodeSecret, MIN_LEGACY_SECRET_BYTES, type SecretEncoding } from '../../src/config/legacy-keys';
 import { createLocalKeySet } from '../../src/jwt/local-keys';
 import { createSecretKey } from '../../src/jwt/secret-key';
 import type { KeyResolver, VerificationKey } from '../../src/jwt/types';
@@ -62,8 +62,10 @@ export function buildKeyVerifiers(
     publicKeys.push({ value: configured as string | Record<string, unknown>, path: 'publicKey' });
   }
 
-  const algorithms =
-    config.algorithms ?? [...(secrets.length > 0 ? ['HS256'] : []), ...(publicKeys.length > 0 ? ['RS256'] : [])];
+  const algorithms = config.algorithms ?? [
+    ...(secrets.length > 0 ? ['HS256'] : []),
+    ...(publicKeys.length > 0 ? ['RS256'] : []),
+  ];
   const hmacAlgorithms = algorithms.filter((alg) => HMAC.has(alg));
   const publicAlgorithms = algorithms.filter((alg) => !HMAC.has(alg));
   const base = {
@@ -90,9 +92,13 @@ export function buildKeyVerifiers(
         bytes: length,
       });
     } catch (cause) {
-      throw new ConfigError(options.path + path, 'is not a usable HMAC secret for the configured algorithms', {
-        cause,
-      });
+      throw new ConfigError(
+        options.path + path,
+        'is not a usable HMAC secret for the configured algorithms',
+        {
+          cause,
+        },
+      );
     } finally {
       bytes.fill(0);
     }
@@ -106,7 +112,9 @@ export function buildKeyVerifiers(
         bytes: 0,
       });
     } catch (cause) {
-      throw new ConfigError(`${options.path}algorithms`, 'no usable algorithm for the configured key', { cause });
+      throw new ConfigError(`${options.path}algorithms`, 'no usable algorithm for the configured key', {
+        cause,
+      });
     }
   }
   return built;
@@ -125,7 +133,10 @@ export function buildKeyVerifiers(
  * const verified = verifyWithAny(keyVerifiers, token);
  * ```
  */
-export function verifyWithAny(keys: readonly KeyVerifier[], token: string): { verified: VerifiedJwt; key: KeyVerifier } {
+export function verifyWithAny(
+  keys: readonly KeyVerifier[],
+  token: string,
+): { verified: VerifiedJwt; key: KeyVerifier } {
   let first: unknown;
   let signatureTried = false;
   for (const key of keys) {

@@ -49,7 +49,8 @@ export function createVerifierRouter<T extends RoutedVerifier>(
     const payload = peekPayload(token);
     const iss = payload.iss;
     if (iss !== undefined) {
-      if (typeof iss !== 'string') throw new AuthRejection('claims_invalid', 'The token issuer is not a string');
+      if (typeof iss !== 'string')
+        throw new AuthRejection('claims_invalid', 'The token issuer is not a string');
       const found = byIssuer.get(iss);
       if (found) return found;
     }

@@ -12,9 +12,9 @@ function counter(meterProvider: MeterProvider | undefined): Counter {
   let found = counters.get(provider);
   if (found) return found;
   found = provider.getMeter('authplane').createCounter('authplane.legacy.weak_secret', {
-      description:
-        'Legacy tokens verified with an HMAC secret shorter than 32 bytes (allowWeakSecret): rotate the key',
-      valueType: ValueType.INT,
+    description:
+      'Legacy tokens verified with an HMAC secret shorter than 32 bytes (allowWeakSecret): rotate the key',
+    valueType: ValueType.INT,
   });
   counters.set(provider, found);
   return found;

@@ -198,7 +198,9 @@ export function resolveLegacyPreset(input: LegacyPresetInput): ResolvedLegacyPre
   const preset = LEGACY_PRESET_DEFAULTS[input.preset ?? 'none'];
   const explicit = input.claims ?? {};
   const pick = <K extends keyof typeof LEGACY_CLAIM_DEFAULTS>(name: K) =>
-    explicit[name] ?? (preset.claims as Partial<typeof LEGACY_CLAIM_DEFAULTS>)[name] ?? LEGACY_CLAIM_DEFAULTS[name];
+    explicit[name] ??
+    (preset.claims as Partial<typeof LEGACY_CLAIM_DEFAULTS>)[name] ??
+    LEGACY_CLAIM_DEFAULTS[name];
   const tokenType = input.tokenType;
   const tokenTypes =
     tokenType === null

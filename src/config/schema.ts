@@ -220,7 +220,10 @@ const legacyVerifierShape = {
   /** Accepted `aud` values, enforced when set. */
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   /** Accepted value(s) of the token type claim (default `access`); `null` switches the check off. */
-  tokenType: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)]).nullable().optional(),
+  tokenType: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)])
+    .nullable()
+    .optional(),
   /** Refuse tokens without a string `jti` (needed to revoke one token). Default true. */
   requireJti: z.boolean().default(true),
   /** Claim names; the preset (else SimpleJWT's names) fills what is not given. */
@@ -238,16 +241,14 @@ const legacyFieldsShape = {
    * own keys, preset and claims. A token goes to the verifier whose `issuer` it names, else to the first
    * whose token-type claim it carries. Exclusive with the top-level key fields.
    */
-  verifiers: z
-    .array(z.object(legacyVerifierShape).strict())
-    .min(1)
-    .max(8)
-    .optional(),
+  verifiers: z.array(z.object(legacyVerifierShape).strict()).min(1).max(8).optional(),
   /**
    * User-state hook, called after the signature and claims are verified: `false` refuses the token as
    * `subject_inactive` (a deactivated Django user); a throw or a timeout is `provider_unavailable`.
    */
-  isActive: z.custom<LegacyIsActive>((v) => typeof v === 'function', { message: 'must be a function' }).optional(),
+  isActive: z
+    .custom<LegacyIsActive>((v) => typeof v === 'function', { message: 'must be a function' })
+    .optional(),
   /** Seconds an `isActive` answer is reused per subject. Default 10; 0 asks on every request. */
   isActiveCacheSec: z.number().finite().nonnegative().max(300).default(10),
   /** Deadline of one `isActive` call, in ms. Default 1000. */
@@ -315,7 +316,8 @@ function checkLegacyVerifier(config: LegacyVerifierFields, ctx: z.RefinementCtx,
     config.publicKey.forEach((key, index) => {
       publicKeys.push({ value: key, path: ['publicKey', index] });
     });
-  } else if (config.publicKey !== undefined) publicKeys.push({ value: config.publicKey, path: ['publicKey'] });
+  } else if (config.publicKey !== undefined)
+    publicKeys.push({ value: config.publicKey, path: ['publicKey'] });
 
   if (secrets.length === 0 && publicKeys.length === 0) {
     issue(['secret'], 'is required (or publicKey for RS256)');
@@ -471,6 +473,26 @@ export const planeFieldsShape = {
    */
   apiKeys: z
     .custom<ApiKeys>(isApiKeys, { message: 'must be an API key service from createApiKeys' })
+    .optional(),
+  /**
+   * Authorization schemes read as API keys besides `Bearer`: `['Api-Key']` accepts
+   * `Authorization: Api-Key <key>`, what djangorestframework-api-key clients send.
+   */
+  apiKeySchemes: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/, 'must be an HTTP auth scheme name such as Api-Key')
+        .refine((s) => s.toLowerCase() !== 'bearer', 'Bearer is always accepted'),
+    )
+    .min(1)
+    .max(4)
+    .optional(),
+  /** The API key header. Default `X-API-Key` (drf-api-key's `API_KEY_CUSTOM_HEADER`, e.g. `X-Api-Key`). */
+  apiKeyHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name')
+    .refine((h) => !['authorization', 'cookie', 'host'].includes(h.toLowerCase()), 'cannot be this header')
     .optional(),
 };
 

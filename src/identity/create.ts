@@ -65,7 +65,14 @@ export interface ProviderLoadContext {
 }
 
 /** Fields only the plane uses; adapters never see them. */
-type PlaneOnlyField = 'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys';
+type PlaneOnlyField =
+  | 'revocation'
+  | 'flags'
+  | 'audit'
+  | 'telemetry'
+  | 'apiKeys'
+  | 'apiKeySchemes'
+  | 'apiKeyHeader';
 
 /**
  * Types a registry entry against its schema: `load` receives that schema's validated output.
@@ -221,6 +228,8 @@ export async function createIdentityPlaneFrom(
     audit: _audit,
     telemetry: _telemetry,
     apiKeys,
+    apiKeySchemes: _apiKeySchemes,
+    apiKeyHeader: _apiKeyHeader,
     ...adapterFields
   } = validated;
   const options = planeOptions(validated);
@@ -245,6 +254,8 @@ function planeOptions(config: Record<string, unknown>): PlaneOptions {
       config.telemetry && typeof config.telemetry === 'object'
         ? (config.telemetry as TelemetryOptions)
         : undefined,
+    apiKeySchemes: Array.isArray(config.apiKeySchemes) ? (config.apiKeySchemes as string[]) : undefined,
+    apiKeyHeader: typeof config.apiKeyHeader === 'string' ? config.apiKeyHeader : undefined,
   };
 }
 

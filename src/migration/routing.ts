@@ -71,7 +71,8 @@ export function createRouter(options: RoutingOptions): Router {
   const legacyPrefixes = [...(options.legacyPrefixes ?? [])];
   const targetPrefixes = [...(options.targetPrefixes ?? [])];
   const marker = options.legacyMarkerClaim === undefined ? 'token_type' : options.legacyMarkerClaim;
-  const markers: readonly string[] = marker === null ? [] : typeof marker === 'string' ? [marker] : [...marker];
+  const markers: readonly string[] =
+    marker === null ? [] : typeof marker === 'string' ? [marker] : [...marker];
   const opaque = options.opaque ?? 'reject';
   const hmacIsLegacy = options.hmacIsLegacy ?? true;
   // Header segment -> whether it alone routes to legacy. Issuers use a handful of distinct headers, so a
