@@ -41,7 +41,15 @@ export interface DrfSqliteDatabase {
  */
 export type DrfDatabase = string | DrfSqlPool | DrfSqliteDatabase;
 
-/** One row of the key table, as read. */
+/**
+ * One row of the key table, as read (`owner` is the configured owner column).
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const row = await connection.findByPrefix('dCX4Fsqv'); // { prefix, hashed_key, revoked, expiry_date, name, owner }
+ * ```
+ */
 export interface DrfRow {
   readonly prefix: string;
   readonly hashed_key: string;
@@ -51,7 +59,15 @@ export interface DrfRow {
   readonly owner: unknown;
 }
 
-/** A uniform, promise-based view of either database. */
+/**
+ * A uniform, promise-based view of either database.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const connection: DrfConnection = openDrfConnection(database, { table, owner, timeoutMs: 2000, writable: false });
+ * ```
+ */
 export interface DrfConnection {
   findByPrefix(prefix: string): Promise<DrfRow | null>;
   /** Compare-and-swap of the stored hash (and the `id`, which drf-api-key derives from it). */
