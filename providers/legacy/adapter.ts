@@ -99,7 +99,8 @@ export function createLegacyAdapter(
         keys,
         mapping: resolved.claims as LegacyClaimMapping,
         tokenTypes: resolved.tokenTypes === null ? null : new Set(resolved.tokenTypes),
-        requireJti: verifier.requireJti,
+        // A verifier's own setting, else the side's, else true.
+        requireJti: verifier.requireJti ?? config.requireJti ?? true,
       },
     };
   });

@@ -207,7 +207,7 @@ const legacyVerifierShape = {
     .max(16)
     .optional(),
   /** Accept a secret shorter than 32 bytes. Loud: a start-up warning and a metric attribute. */
-  allowWeakSecret: z.boolean().default(false),
+  allowWeakSecret: z.boolean().optional(),
   /** Asymmetric verification key(s): a PEM (SPKI or PKCS#1) or a public JWK, or a list of them. */
   publicKey: z.union([legacyPublicKeySchema, z.array(legacyPublicKeySchema).min(1).max(16)]).optional(),
   /** Pinned algorithms. Default `['HS256']` with secrets, `['RS256']` with public keys (both when mixed). */
@@ -225,7 +225,7 @@ const legacyVerifierShape = {
     .nullable()
     .optional(),
   /** Refuse tokens without a string `jti` (needed to revoke one token). Default true. */
-  requireJti: z.boolean().default(true),
+  requireJti: z.boolean().optional(),
   /** Claim names; the preset (else SimpleJWT's names) fills what is not given. */
   claims: legacyClaimMappingInputSchema.optional(),
   /** Leeway on `exp`/`nbf`/`iat`: 0 with a preset (SimpleJWT's default `LEEWAY`), else 5. */
@@ -292,8 +292,13 @@ function checkLegacyKeys(
       ctx.addIssue({ code: 'custom', path: [clash], message: 'goes inside each entry of verifiers' });
       return;
     }
+    // allowWeakSecret at the top applies to every verifier that does not say otherwise.
     config.verifiers.forEach((verifier, index) => {
-      checkLegacyVerifier(verifier, ctx, ['verifiers', index]);
+      checkLegacyVerifier(
+        { ...verifier, allowWeakSecret: verifier.allowWeakSecret ?? config.allowWeakSecret },
+        ctx,
+        ['verifiers', index],
+      );
     });
     return;
   }

@@ -419,6 +419,44 @@ describeFixtures(`Django legacy stack: every fixture credential agrees with Djan
     ).toThrow(/verifiers\.0\.publicKey\.1/);
   });
 
+  it('side-level allowWeakSecret and requireJti apply to every verifier that does not say otherwise', async () => {
+    expect(() =>
+      createLegacyAdapter({
+        provider: 'legacy',
+        verifiers: [{ preset: 'simplejwt', secret: fx.secrets.short }],
+      }),
+    ).toThrow(/verifiers\.0\.secret/);
+    const weak = createLegacyAdapter({
+      provider: 'legacy',
+      allowWeakSecret: true,
+      clock,
+      verifiers: [
+        { preset: 'simplejwt', secret: fx.secrets.short },
+        { preset: 'allauth-headless', publicKey: fx.secrets.rs256_public_pem },
+      ],
+    });
+    expect((await weak.verify(fx.short.access, { traceId: 't' })).subject).toBe('10');
+    const noJti = await new SignJWT({ token_type: 'access', user_id: '10' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(FIXTURE_NOW_MS / 1000 + 100)
+      .sign(new TextEncoder().encode(fx.secrets.default));
+    const strict = await createIdentityPlane({
+      provider: 'legacy',
+      clock,
+      verifiers: [{ preset: 'simplejwt', secret: fx.secrets.default }],
+    });
+    expect(outcome(await strict.verify(noJti))).toBe('claims_invalid');
+    const relaxed = await createIdentityPlane({
+      provider: 'legacy',
+      clock,
+      requireJti: false,
+      verifiers: [{ preset: 'simplejwt', secret: fx.secrets.default }],
+    });
+    expect(outcome(await relaxed.verify(noJti))).toBe('ok');
+    await strict.close();
+    await relaxed.close();
+  });
+
   it('tokenType may be a list; presets set leeway 0 (SimpleJWT LEEWAY) while explicit fields win', async () => {
     const sliding = await new SignJWT({ token_type: 'sliding', user_id: '10', jti: 's1' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
