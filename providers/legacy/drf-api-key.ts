@@ -59,6 +59,11 @@ export interface DrfApiKeyVerifierOptions {
   readonly cacheSec?: number;
   /** Characters before the dot. Default 8 (drf-api-key's `KeyGenerator`). */
   readonly prefixLength?: number;
+  /**
+   * PBKDF2 checks allowed to wait for one of the 2 running ones; beyond, `provider_unavailable`. Bounds
+   * what a flood of wrong secrets for an old-hash prefix can cost. Default 64.
+   */
+  readonly pbkdf2Queue?: number;
   /** Receives re-hash failures (best effort: never a refusal). */
   readonly onError?: (error: unknown) => void;
   /** Test seam: epoch milliseconds. */
@@ -91,6 +96,7 @@ const PBKDF2 = /^pbkdf2_(sha256|sha1)\$(\d{1,8})\$([^$]{1,128})\$([A-Za-z0-9+/=]
 const SHA512 = /^sha512\$\$([0-9a-f]{128})$/;
 const MAX_ITERATIONS = 10_000_000;
 const MAX_CACHE = 10_000;
+const PBKDF2_CONCURRENCY = 2;
 
 /**
  * Verifies keys of djangorestframework-api-key (`AbstractAPIKey` and models derived from it, such as a
@@ -147,6 +153,10 @@ export function createDrfApiKeyVerifier(options: DrfApiKeyVerifierOptions): DrfA
   if (orgId !== null && typeof orgId !== 'string' && typeof orgId !== 'function') {
     throw new ConfigError('orgId', 'must be a string, null or a function of the row');
   }
+  const pbkdf2Queue = options.pbkdf2Queue ?? 64;
+  if (!Number.isInteger(pbkdf2Queue) || pbkdf2Queue < 0 || pbkdf2Queue > 10_000) {
+    throw new ConfigError('pbkdf2Queue', 'must be an integer within 0..10000');
+  }
   const provider = options.provider ?? 'legacy';
   const clock = options.clock ?? Date.now;
   const rehash = options.rehash === true;
@@ -161,6 +171,28 @@ export function createDrfApiKeyVerifier(options: DrfApiKeyVerifierOptions): DrfA
   // Verified PBKDF2 keys: digest of (stored hash, key) -> until. Positive answers only.
   const verified = new Map<string, number>();
   const inflight = new Map<string, Promise<boolean>>();
+  // PBKDF2 runs on libuv's small thread pool (shared with fs and dns): at most PBKDF2_CONCURRENCY at a
+  // time and a bounded queue, so a flood of wrong secrets for an old key cannot starve the process;
+  // beyond the queue the answer is provider_unavailable (503), never an accept.
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const slot = (): Promise<() => void> => {
+    const release = () => {
+      running--;
+      waiting.shift()?.();
+    };
+    if (running < PBKDF2_CONCURRENCY) {
+      running++;
+      return Promise.resolve(release);
+    }
+    if (waiting.length >= pbkdf2Queue) return Promise.reject(new Error('too many PBKDF2 checks waiting'));
+    return new Promise((resolve) =>
+      waiting.push(() => {
+        running++;
+        resolve(release);
+      }),
+    );
+  };
 
   const checkPbkdf2 = (key: string, stored: string): Promise<boolean> => {
     const match = PBKDF2.exec(stored);
@@ -180,12 +212,17 @@ export function createDrfApiKeyVerifier(options: DrfApiKeyVerifierOptions): DrfA
     let pending = inflight.get(cacheKey);
     if (pending) return pending;
     const expected = Buffer.from(expectedB64, 'base64');
-    pending = new Promise<boolean>((resolve, reject) => {
-      pbkdf2(key, salt, iterations, expected.length, digest, (err, derived) => {
-        if (err) return reject(err);
-        resolve(derived.length === expected.length && timingSafeEqual(derived, expected));
-      });
-    })
+    pending = slot()
+      .then(
+        (release) =>
+          new Promise<boolean>((resolve, reject) => {
+            pbkdf2(key, salt, iterations, expected.length, digest, (err, derived) => {
+              release();
+              if (err) return reject(err);
+              resolve(derived.length === expected.length && timingSafeEqual(derived, expected));
+            });
+          }),
+      )
       .then((ok) => {
         if (ok && cacheSec > 0) {
           if (verified.size >= MAX_CACHE) verified.delete(verified.keys().next().value as string);

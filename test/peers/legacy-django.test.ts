@@ -760,6 +760,27 @@ describeFixtures(`Django legacy stack: drf-api-key from SQLite and PostgreSQL${S
     writer2.close();
   });
 
+  it('a flood of wrong secrets for a PBKDF2 prefix is bounded: never an accept, 503 beyond the queue', async () => {
+    const drf = createDrfApiKeyVerifier({
+      database: `sqlite:${copyDjangoDatabase()}`,
+      table: TABLE,
+      clock,
+      pbkdf2Queue: 1,
+    });
+    const keys = createApiKeys({ store: createMemoryApiKeyStore(), prefix: 'ap_live', clock, ...drf });
+    const prefix = (fx.apikeys.pbkdf2_untouched?.key as string).slice(0, 8);
+    const flood = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((i) => keys.verify(`${prefix}.${String(i).repeat(32)}`)),
+    );
+    const reasons = flood.map(outcome);
+    expect(reasons).not.toContain('ok');
+    expect(reasons.filter((r) => r === 'api_key_invalid').length).toBe(3); // 2 running + 1 queued
+    expect(reasons.filter((r) => r === 'provider_unavailable').length).toBe(3);
+    expect(outcome(await keys.verify(fx.apikeys.pbkdf2_untouched?.key as string))).toBe('ok');
+    await keys.close();
+    await drf.close();
+  });
+
   it('a database that is down, stalled or missing is provider_unavailable (503), never a 401 or an accept', async () => {
     const key = fx.apikeys.valid?.key as string;
     const sockets: Socket[] = [];
