@@ -768,7 +768,7 @@ describeFixtures(`Django legacy stack: drf-api-key from SQLite and PostgreSQL${S
       pbkdf2Queue: 1,
     });
     const keys = createApiKeys({ store: createMemoryApiKeyStore(), prefix: 'ap_live', clock, ...drf });
-    const prefix = (fx.apikeys.pbkdf2_untouched?.key as string).slice(0, 8);
+    const prefix = String(fx.apikeys.pbkdf2_untouched?.key).slice(0, 8);
     const flood = await Promise.all(
       [0, 1, 2, 3, 4, 5].map((i) => keys.verify(`${prefix}.${String(i).repeat(32)}`)),
     );
