@@ -1,44 +1,73 @@
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { type LegacyConfig, type LegacyConfigInput, legacyConfigSchema } from '../../src/config/schema';
+import type { MeterProvider } from '@opentelemetry/api';
+import { resolveLegacyPreset } from '../../src/config/legacy-keys';
+import {
+  type LegacyConfig,
+  type LegacyConfigInput,
+  type LegacyVerifierConfig,
+  legacyConfigSchema,
+} from '../../src/config/schema';
 import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import type { Principal } from '../../src/core/principal';
 import type { AdapterContext, IdentityAdapter } from '../../src/identity/types';
-import { createLocalKeySet } from '../../src/jwt/local-keys';
-import { createSecretKey } from '../../src/jwt/secret-key';
-import type { KeyResolver, VerificationKey } from '../../src/jwt/types';
-import { createJwtVerifier, type JwtVerifier, type VerifiedJwt } from '../../src/jwt/verify';
-import { legacyClaimsToPrincipal } from './principal';
+import type { VerifiedJwt } from '../../src/jwt/verify';
+import { createActiveCheck } from './active';
+import { buildKeyVerifiers, type KeyVerifier, verifyWithAny } from './keys';
+import { type LegacyClaimMapping, legacyClaimsToPrincipal } from './principal';
+import { createVerifierRouter, type RoutedVerifier } from './routing';
+import { recordWeakSecretUse, warnWeakSecret } from './telemetry';
 
 /** The adapter name, `principal.provider` and the failure's `provider`. */
 export const LEGACY_PROVIDER_NAME = 'legacy';
 
 /**
- * Creates the legacy adapter: verifies the home-grown, SimpleJWT-style access token that every
- * migration starts from, with the same strict core as the OIDC adapter (`src/jwt`):
+ * Options of {@link createLegacyAdapter} that are not configuration.
  *
- * - one key, configured: an HS256 `secret` (at least 32 bytes) or an RS256 `publicKey` (PEM or JWK);
- *   algorithms are pinned (`['HS256']` or `['RS256']` by default) and a secret verifier accepts ONLY
- *   HMAC, a public-key verifier never does, so HS/RS confusion is `algorithm_not_allowed`; keys are never
- *   taken from the token header (`jwk`/`jku`/`x5c` are `header_rejected`); parsing is strict;
+ * @example
+ * ```ts
+ * createLegacyAdapter(config, { meterProvider });
+ * ```
+ */
+export interface LegacyAdapterOptions {
+  /** Meter provider for the weak-secret metric (default: the global one). */
+  readonly meterProvider?: MeterProvider;
+}
+
+/**
+ * Creates the legacy adapter: verifies the home-grown, SimpleJWT-style (or django-allauth headless)
+ * access token that every migration starts from, with the same strict core as the OIDC adapter
+ * (`src/jwt`):
+ *
+ * - keys, configured: HMAC secrets (`secret`, `secrets`; strings, bytes, or `secretEncoding`-encoded
+ *   strings; at least 32 bytes unless `allowWeakSecret`) and/or public keys (`publicKey`, `secrets: [{
+ *   publicKey }]`); a token verifies if ANY configured key verifies it (rotation without logging
+ *   everyone out). Each key is pinned to its type: a secret only ever verifies HS*, a public key never
+ *   does, so HS/RS confusion is `algorithm_not_allowed`; keys are never taken from the token header;
  * - `exp` is required; `iss` and `aud` are enforced when `issuer` / `audience` are configured;
- * - the header `typ` is not required (SimpleJWT writes `JWT`), but the `token_type` claim must equal
- *   `tokenType` (`access`; `null` switches it off): a refresh token presented as access is
- *   `token_type_mismatch`;
- * - `jti` must be a string (`requireJti`, default true): the plane refuses revoked jtis
- *   (`plane.revoke({ jti })`) through its revocation store, as for every provider.
+ * - the token-type claim (`token_type`, or allauth's `token_use`) must be one of `tokenType` (`access`
+ *   by default; a list such as `['access', 'sliding']`; `null` switches it off): a refresh token
+ *   presented as access is `token_type_mismatch`;
+ * - `jti` must be a string (`requireJti`, default true), so the plane can refuse revoked jtis;
+ * - `preset: 'simplejwt' | 'allauth-headless'` sets the claims, token types and leeway 0;
+ * - `verifiers: [...]` holds several verifiers on one side, routed by the token's `iss` or its
+ *   token-type claim (never "try each");
+ * - `isActive(principal)`: a deactivated user is `subject_inactive`; the answer is cached per subject
+ *   for `isActiveCacheSec`, a hook that throws or misses `isActiveTimeoutMs` is `provider_unavailable`.
  *
  * Accepts raw or already validated configuration (it is validated again here either way).
  *
- * @throws ConfigError naming the field: a short secret, neither or both keys, an unusable public key,
- *   algorithms that do not fit the key.
+ * @throws ConfigError naming the field: a short secret, no key, a private key given as `publicKey`, an
+ *   unusable public key, algorithms that do not fit the keys.
  * @example
  * ```ts
- * const adapter = createLegacyAdapter({ provider: 'legacy', secret: process.env.DJANGO_SIGNING_KEY! });
+ * const adapter = createLegacyAdapter({ provider: 'legacy', preset: 'simplejwt', secret: process.env.DJANGO_SECRET_KEY! });
  * const principal = await adapter.verify(token, { traceId }); // principal.provider === 'legacy'
  * ```
  */
-export function createLegacyAdapter(input: LegacyConfigInput | LegacyConfig): IdentityAdapter {
+export function createLegacyAdapter(
+  input: LegacyConfigInput | LegacyConfig,
+  options: LegacyAdapterOptions = {},
+): IdentityAdapter {
   const parsed = legacyConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -47,81 +76,84 @@ export function createLegacyAdapter(input: LegacyConfigInput | LegacyConfig): Id
     });
   }
   const config = parsed.data;
-  const symmetric = config.secret !== undefined;
-  const algorithms = config.algorithms ?? (symmetric ? ['HS256'] : ['RS256']);
-  const keys = symmetric
-    ? createSecretKey(config.secret as string, { algorithms })
-    : publicKeyResolver(config.publicKey as string | Record<string, unknown>, algorithms);
+  const entries: Array<{ config: LegacyVerifierConfig; path: string }> = config.verifiers
+    ? config.verifiers.map((verifier, index) => ({
+        config: verifier as LegacyVerifierConfig,
+        path: `verifiers.${index}.`,
+      }))
+    : [{ config: config as LegacyVerifierConfig, path: '' }];
 
-  let verifier: JwtVerifier;
-  try {
-    verifier = createJwtVerifier({
-      issuer: config.issuer ?? null,
-      audience: config.audience ?? null,
-      algorithms,
-      keys,
-      symmetric,
-      // Legacy tokens say `typ: JWT` or nothing; the token type lives in a claim, checked below.
-      tokenType: null,
-      requireSubject: false,
-      clockToleranceSec: config.clockToleranceSec,
+  const units: Array<RoutedVerifier & { unit: Unit }> = entries.map(({ config: verifier, path }) => {
+    const resolved = resolveLegacyPreset(verifier);
+    const keys = buildKeyVerifiers(verifier, {
+      path,
+      tolerance: resolved.clockToleranceSec,
       maxTokenBytes: config.maxTokenBytes,
-      clock: config.clock,
+      ...(config.clock ? { clock: config.clock } : {}),
     });
-  } catch (err) {
-    throw new ConfigError('algorithms', 'no usable algorithm for the configured key', { cause: err });
-  }
+    for (const key of keys) if (key.weak) warnWeakSecret(path, key.bytes, options.meterProvider);
+    return {
+      issuer: verifier.issuer ?? null,
+      marker: resolved.tokenTypes === null ? null : resolved.claims.tokenType,
+      unit: {
+        keys,
+        mapping: resolved.claims as LegacyClaimMapping,
+        tokenTypes: resolved.tokenTypes === null ? null : new Set(resolved.tokenTypes),
+        // A verifier's own setting, else the side's, else true.
+        requireJti: verifier.requireJti ?? config.requireJti ?? true,
+      },
+    };
+  });
+  const route = createVerifierRouter(units, config.maxTokenBytes);
+  const activeCheck = config.isActive
+    ? createActiveCheck({
+        isActive: config.isActive,
+        cacheSec: config.isActiveCacheSec,
+        timeoutMs: config.isActiveTimeoutMs,
+        ...(config.clock ? { clock: config.clock } : {}),
+      })
+    : null;
 
-  const mapping = config.claims;
-  const toPrincipal = (verified: VerifiedJwt): Principal => {
+  const toPrincipal = (unit: Unit, verified: VerifiedJwt, key: KeyVerifier): Principal => {
     const claims = verified.claims;
-    if (config.tokenType !== null && claims[mapping.tokenType] !== config.tokenType) {
-      throw new AuthRejection('token_type_mismatch');
+    if (unit.tokenTypes !== null) {
+      const type = claims[unit.mapping.tokenType];
+      if (typeof type !== 'string' || !unit.tokenTypes.has(type))
+        throw new AuthRejection('token_type_mismatch');
     }
-    if (config.requireJti && (typeof claims.jti !== 'string' || claims.jti.length === 0)) {
+    if (unit.requireJti && (typeof claims.jti !== 'string' || claims.jti.length === 0)) {
       throw new AuthRejection('claims_invalid', 'The token has no jti');
     }
-    return legacyClaimsToPrincipal(claims, { provider: LEGACY_PROVIDER_NAME, mapping });
+    const principal = legacyClaimsToPrincipal(claims, {
+      provider: LEGACY_PROVIDER_NAME,
+      mapping: unit.mapping,
+    });
+    if (key.weak) recordWeakSecretUse(options.meterProvider);
+    return principal;
   };
 
   return Object.freeze({
     name: LEGACY_PROVIDER_NAME,
     verify(token: string, _context: AdapterContext): Promise<Principal> {
       // Every key is local: the check is synchronous, no network, nothing to abort.
+      let principal: Principal;
       try {
-        return Promise.resolve(toPrincipal(verifier.check(token) as VerifiedJwt));
+        const { unit } = route(token) as RoutedVerifier & { unit: Unit };
+        const { verified, key } = verifyWithAny(unit.keys, token);
+        principal = toPrincipal(unit, verified, key);
       } catch (err) {
         // Anything but an AuthRejection is a fault: the plane fails closed (provider_unavailable).
         return Promise.reject(err);
       }
+      if (!activeCheck) return Promise.resolve(principal);
+      return activeCheck(principal).then(() => principal);
     },
   });
 }
 
-/** A single configured public key; the header `kid` names no other key, so it is matched only when the JWK has one. */
-function publicKeyResolver(
-  publicKey: string | Record<string, unknown>,
-  algorithms: readonly string[],
-): KeyResolver {
-  let jwk: Record<string, unknown>;
-  try {
-    jwk =
-      typeof publicKey === 'string'
-        ? (createPublicKey(publicKey).export({ format: 'jwk' }) as Record<string, unknown>)
-        : { ...publicKey };
-  } catch (cause) {
-    throw new ConfigError('publicKey', 'is not a readable PEM public key', { cause });
-  }
-  const set = createLocalKeySet({ keys: [jwk as JsonWebKey] }, { algorithms });
-  if (set.size === 0) {
-    throw new ConfigError(
-      'publicKey',
-      'is not a usable public key for the configured algorithms (RSA keys need 2048 bits or more)',
-    );
-  }
-  if (typeof jwk.kid === 'string') return set;
-  return Object.freeze({
-    resolve: (_kid: string | undefined, alg: string): VerificationKey =>
-      set.resolve(undefined, alg) as VerificationKey, // a local set answers synchronously
-  });
+interface Unit {
+  readonly keys: readonly KeyVerifier[];
+  readonly mapping: LegacyClaimMapping;
+  readonly tokenTypes: ReadonlySet<string> | null;
+  readonly requireJti: boolean;
 }

@@ -1,9 +1,10 @@
-import type { LegacyConfig } from '../../src/config/schema';
+import type { z } from 'zod';
+import type { legacyClaimMappingSchema } from '../../src/config/schema';
 import { AuthRejection } from '../../src/core/failure';
 import { freezePrincipal, type Principal } from '../../src/core/principal';
 
 /**
- * Which claims of a legacy token carry the principal (`LegacyConfig['claims']`).
+ * Which claims of a legacy token carry the principal (every name resolved: preset, then SimpleJWT's names).
  *
  * @example
  * ```ts
@@ -11,7 +12,7 @@ import { freezePrincipal, type Principal } from '../../src/core/principal';
  *   sessionId: 'sid', tokenType: 'token_type' };
  * ```
  */
-export type LegacyClaimMapping = LegacyConfig['claims'];
+export type LegacyClaimMapping = z.output<typeof legacyClaimMappingSchema>;
 
 /**
  * Maps the verified claims of a legacy token to a frozen `Principal`:

@@ -20,4 +20,5 @@ export {
   createApiKeys,
   type IssueApiKeyInput,
   type IssuedApiKey,
+  type LegacyKeyRefusal,
 } from './keys';

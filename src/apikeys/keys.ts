@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { AuthplaneError, ConfigError } from '../core/errors';
 import { AuthRejection, type AuthResult, failureFromError } from '../core/failure';
 import { freezePrincipal, type Principal } from '../core/principal';
+import type { Reason } from '../core/reasons';
 import { newTraceId } from '../core/trace';
 import type { AdapterContext, IdentityAdapter } from '../identity/types';
 import type { ApiKeyFilter, ApiKeyRecord, ApiKeyStore } from '../stores/contracts';
@@ -74,6 +75,25 @@ export interface IssueApiKeyInput {
   readonly name?: string | null;
 }
 
+/**
+ * What a `legacyVerifier` returns to refuse a key with a reason rather than "unknown".
+ *
+ * @example
+ * ```ts
+ * if (row.revoked) return { reason: 'api_key_revoked' } satisfies LegacyKeyRefusal;
+ * ```
+ */
+export interface LegacyKeyRefusal {
+  readonly reason: 'api_key_invalid' | 'api_key_revoked' | 'api_key_expired' | 'subject_inactive';
+}
+
+const LEGACY_REFUSALS: ReadonlySet<string> = new Set([
+  'api_key_invalid',
+  'api_key_revoked',
+  'api_key_expired',
+  'subject_inactive',
+]);
+
 /** Options of {@link createApiKeys}. Validated once, at construction. */
 export interface ApiKeysOptions {
   readonly store: ApiKeyStore;
@@ -88,9 +108,17 @@ export interface ApiKeysOptions {
   readonly isMember?: (ownerId: string, orgId: string) => boolean | Promise<boolean>;
   /**
    * Verifies keys issued before authplane (an existing table). Called only for credentials that do not
-   * have the authplane key shape; null means unknown key (`api_key_invalid`).
+   * have the authplane key shape. Contract:
+   *
+   * - a `Principal` accepts the key; its `providerSubject` must identify the key WITHOUT secret material
+   *   (the table's prefix or row id, never the stored hash); an `expiresAt` in the past is refused as
+   *   `api_key_expired` whatever the hook says; `orgId` and scopes are re-checked as for own keys;
+   * - `null` means unknown key (`api_key_invalid`);
+   * - `{ reason }` (or a thrown `AuthRejection`) refuses with that reason: `api_key_invalid`,
+   *   `api_key_revoked`, `api_key_expired` or `subject_inactive` (any other value is `api_key_invalid`);
+   * - any other throw is an outage: `provider_unavailable` (503), never an accept.
    */
-  readonly legacyVerifier?: (key: string) => Promise<Principal | null>;
+  readonly legacyVerifier?: (key: string) => Promise<Principal | LegacyKeyRefusal | null>;
   /** Which non-authplane credentials are legacy keys, for routing by `matches()`. */
   readonly isLegacyKey?: (credential: string) => boolean;
   /** How often buffered last-used times are written, in ms. Default 60 000. */
@@ -252,16 +280,27 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     verifyOptions: ApiKeyVerifyOptions | undefined,
   ): Promise<Principal> => {
     if (!legacyVerifier) throw new AuthRejection('api_key_invalid');
-    let principal: Principal | null;
+    let answer: Principal | LegacyKeyRefusal | null;
     try {
-      principal = await legacyVerifier(key);
+      answer = await legacyVerifier(key);
     } catch (err) {
       throw unavailable(err, 'legacy API key verifier');
     }
+    if (answer && typeof answer === 'object' && !('subject' in answer) && 'reason' in answer) {
+      const reason = (answer as { reason: unknown }).reason;
+      throw new AuthRejection(
+        typeof reason === 'string' && LEGACY_REFUSALS.has(reason) ? (reason as Reason) : 'api_key_invalid',
+      );
+    }
+    const principal = answer as Principal | null;
     if (!principal || typeof principal !== 'object' || typeof principal.subject !== 'string') {
       throw new AuthRejection('api_key_invalid');
     }
     const frozen = Object.isFrozen(principal) ? principal : freezePrincipal(principal);
+    // A hook that forgot its own expiry check cannot let an expired key in.
+    const expiresAt = frozen.expiresAt;
+    if (expiresAt instanceof Date && !(expiresAt.getTime() > clock()))
+      throw new AuthRejection('api_key_expired');
     if (frozen.orgId !== null) await checkMembership(frozen.subject, frozen.orgId);
     checkScopes(frozen.scopes, verifyOptions?.requiredScopes);
     return frozen;

@@ -34,6 +34,10 @@ export const ENV_VARIABLES = Object.freeze({
   realm: 'AUTHPLANE_REALM',
   // provider=legacy (AUTHPLANE_ISSUER, AUTHPLANE_AUDIENCE, AUTHPLANE_ALGORITHMS, AUTHPLANE_TOKEN_TYPE apply too)
   secret: 'AUTHPLANE_LEGACY_SECRET',
+  secretEncoding: 'AUTHPLANE_LEGACY_SECRET_ENCODING',
+  secrets: 'AUTHPLANE_LEGACY_PREVIOUS_SECRET',
+  allowWeakSecret: 'AUTHPLANE_LEGACY_ALLOW_WEAK_SECRET',
+  preset: 'AUTHPLANE_LEGACY_PRESET',
   publicKey: 'AUTHPLANE_LEGACY_PUBLIC_KEY',
   requireJti: 'AUTHPLANE_LEGACY_REQUIRE_JTI',
   'claims.subject': 'AUTHPLANE_LEGACY_USER_ID_CLAIM',
@@ -81,6 +85,10 @@ type Env = Readonly<Record<string, string | undefined>>;
  * | `AUTHPLANE_MAX_TOKEN_BYTES` | `maxTokenBytes` | integer |
  * | `AUTHPLANE_REALM` | `realm` | string |
  * | `AUTHPLANE_LEGACY_SECRET` | `secret` (legacy) | HS256 secret, at least 32 bytes |
+ * | `AUTHPLANE_LEGACY_SECRET_ENCODING` | `secretEncoding` (legacy) | `utf8` (default), `base64`, `base64url`, `hex` (a binary `SIGNING_KEY`) |
+ * | `AUTHPLANE_LEGACY_PREVIOUS_SECRET` | `secrets: [value]` (legacy) | the old key, still accepted during a rotation (same encoding) |
+ * | `AUTHPLANE_LEGACY_ALLOW_WEAK_SECRET` | `allowWeakSecret` (legacy) | boolean; a start-up warning and a metric attribute |
+ * | `AUTHPLANE_LEGACY_PRESET` | `preset` (legacy) | `simplejwt` or `allauth-headless` |
  * | `AUTHPLANE_LEGACY_PUBLIC_KEY` | `publicKey` (legacy) | PEM (`\n` escapes accepted) or a JWK as JSON |
  * | `AUTHPLANE_LEGACY_REQUIRE_JTI` | `requireJti` (legacy) | boolean |
  * | `AUTHPLANE_LEGACY_USER_ID_CLAIM`, `…_ORG_CLAIM`, `…_ROLES_CLAIM`, `…_TOKEN_TYPE_CLAIM`, `…_KIND_CLAIM` | `claims.*` (legacy) | claim names |
@@ -149,6 +157,11 @@ export function loadConfig(env: Env = process.env): IdentityConfigInput {
   set('realm', read(v.realm));
   if (provider === 'legacy') {
     set('secret', read(v.secret));
+    set('secretEncoding', read(v.secretEncoding));
+    const previous = read(v.secrets);
+    if (previous !== undefined) config.secrets = [previous];
+    set('allowWeakSecret', boolean(read(v.allowWeakSecret), v.allowWeakSecret));
+    set('preset', read(v.preset));
     set('publicKey', publicKey(read(v.publicKey), v.publicKey));
     set('requireJti', boolean(read(v.requireJti), v.requireJti));
     const claims: Record<string, unknown> = {};

@@ -8,6 +8,14 @@ import type { ShadowOptions } from '../migration/shadow';
 import type { IdentityLinkStore } from '../stores/contracts';
 import type { AuditHook } from '../telemetry/audit';
 import type { TelemetryOptions } from '../telemetry/metrics';
+import {
+  decodeSecret,
+  isPrivateKeyMaterial,
+  LEGACY_PRESETS,
+  MIN_LEGACY_SECRET_BYTES,
+  SECRET_ENCODINGS,
+  type SecretEncoding,
+} from './legacy-keys';
 
 /** Signature algorithms an asymmetric-key adapter may allow. HMAC is never allowed with a public JWKS. */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -160,68 +168,201 @@ const legacyJwkSchema = z
   .record(z.string(), z.unknown())
   .refine((jwk) => typeof jwk.kty === 'string', { message: 'must be a public JWK (with kty)' });
 
-const MIN_LEGACY_SECRET_BYTES = 32;
+/** A PEM (SPKI or PKCS#1) or a public JWK. */
+const legacyPublicKeySchema = z.union([z.string().min(1), legacyJwkSchema]);
+/** An HMAC secret: a UTF-8 (or `secretEncoding`-encoded) string, or raw bytes (`Uint8Array`, `Buffer`). */
+const legacySecretSchema = z.union([z.string().min(1), z.instanceof(Uint8Array)]);
 
-/** Fields of the legacy adapter, before the cross-field checks. */
-const legacyFieldsShape = {
-  provider: z.literal('legacy'),
-  /** HS256 shared secret (UTF-8), at least 32 bytes. Exactly one of `secret` and `publicKey`. */
-  secret: z
-    .string()
-    .refine((value) => Buffer.byteLength(value, 'utf8') >= MIN_LEGACY_SECRET_BYTES, {
-      message: `must be at least ${MIN_LEGACY_SECRET_BYTES} bytes (256 bits) for HMAC signing`,
-    })
+/** The claim mapping as written: every name optional (the preset, then SimpleJWT's names, fill the rest). */
+const legacyClaimMappingInputSchema = z
+  .object({
+    subject: z.string().min(1).optional(),
+    org: z.string().min(1).optional(),
+    roles: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).min(1).optional(),
+    sessionId: z.string().min(1).optional(),
+    tokenType: z.string().min(1).optional(),
+    kind: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** User-state hook: false means the subject is deactivated (`subject_inactive`). */
+type LegacyIsActive = (principal: Principal) => boolean | Promise<boolean>;
+
+/** The fields of ONE legacy token verifier: its keys, its claims and its checks. */
+const legacyVerifierShape = {
+  /** Defaults of a Django stack: `simplejwt` or `allauth-headless`. Explicit fields win. */
+  preset: z.enum(LEGACY_PRESETS).optional(),
+  /** HMAC secret: a string (UTF-8 unless `secretEncoding`) or bytes; at least 32 bytes unless `allowWeakSecret`. */
+  secret: legacySecretSchema.optional(),
+  /** How string secrets are decoded: `utf8` (default), `base64`, `base64url` or `hex`. */
+  secretEncoding: z.enum(SECRET_ENCODINGS).optional(),
+  /**
+   * Further keys accepted at once, for rotation without logging everyone out: secrets (strings or bytes)
+   * and `{ publicKey }` entries. A token verifies if any of them verifies it.
+   */
+  secrets: z
+    .array(z.union([legacySecretSchema, z.object({ publicKey: legacyPublicKeySchema }).strict()]))
+    .min(1)
+    .max(16)
     .optional(),
-  /** RS256 (or other asymmetric) verification key: a PEM (SPKI or PKCS#1) string or a public JWK. */
-  publicKey: z.union([z.string().min(1), legacyJwkSchema]).optional(),
-  /** Pinned algorithms. Default `['HS256']` with a secret, `['RS256']` with a public key. */
+  /** Accept a secret shorter than 32 bytes. Loud: a start-up warning and a metric attribute. */
+  allowWeakSecret: z.boolean().optional(),
+  /** Asymmetric verification key(s): a PEM (SPKI or PKCS#1) or a public JWK, or a list of them. */
+  publicKey: z.union([legacyPublicKeySchema, z.array(legacyPublicKeySchema).min(1).max(16)]).optional(),
+  /** Pinned algorithms. Default `['HS256']` with secrets, `['RS256']` with public keys (both when mixed). */
   algorithms: z
     .array(z.enum([...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS]))
     .min(1)
     .optional(),
-  /** Exact `iss`, enforced when set (legacy tokens often carry none). */
+  /** Exact `iss`, enforced when set (legacy tokens often carry none); also routes between `verifiers`. */
   issuer: z.string().min(1).optional(),
   /** Accepted `aud` values, enforced when set. */
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  /** Required value of the token type claim (`access`); `null` switches the check off. */
-  tokenType: z.string().min(1).nullable().default('access'),
+  /** Accepted value(s) of the token type claim (default `access`); `null` switches the check off. */
+  tokenType: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)])
+    .nullable()
+    .optional(),
   /** Refuse tokens without a string `jti` (needed to revoke one token). Default true. */
-  requireJti: z.boolean().default(true),
-  claims: legacyClaimMappingSchema.default(legacyClaimMappingSchema.parse({})),
-  clockToleranceSec: z.number().finite().nonnegative().max(300).default(5),
+  requireJti: z.boolean().optional(),
+  /** Claim names; the preset (else SimpleJWT's names) fills what is not given. */
+  claims: legacyClaimMappingInputSchema.optional(),
+  /** Leeway on `exp`/`nbf`/`iat`: 0 with a preset (SimpleJWT's default `LEEWAY`), else 5. */
+  clockToleranceSec: z.number().finite().nonnegative().max(300).optional(),
+};
+
+/** Fields of the legacy adapter, before the cross-field checks. */
+const legacyFieldsShape = {
+  provider: z.literal('legacy'),
+  ...legacyVerifierShape,
+  /**
+   * Several verifiers on one legacy side (SimpleJWT and allauth tokens of one project), each with its
+   * own keys, preset and claims. A token goes to the verifier whose `issuer` it names, else to the first
+   * whose token-type claim it carries. Exclusive with the top-level key fields.
+   */
+  verifiers: z.array(z.object(legacyVerifierShape).strict()).min(1).max(8).optional(),
+  /**
+   * User-state hook, called after the signature and claims are verified: `false` refuses the token as
+   * `subject_inactive` (a deactivated Django user); a throw or a timeout is `provider_unavailable`.
+   */
+  isActive: z
+    .custom<LegacyIsActive>((v) => typeof v === 'function', { message: 'must be a function' })
+    .optional(),
+  /** Seconds an `isActive` answer is reused per subject. Default 10; 0 asks on every request. */
+  isActiveCacheSec: z.number().finite().nonnegative().max(300).default(10),
+  /** Deadline of one `isActive` call, in ms. Default 1000. */
+  isActiveTimeoutMs: z.number().int().positive().max(30_000).default(1000),
   maxTokenBytes: z.number().int().positive().default(8192),
   realm: z.string().optional(),
   clock: clockFn.optional(),
 };
 
+const LEGACY_KEY_FIELDS = [
+  'preset',
+  'secret',
+  'secretEncoding',
+  'secrets',
+  'publicKey',
+  'algorithms',
+  'issuer',
+  'audience',
+  'tokenType',
+  'claims',
+  'clockToleranceSec',
+] as const;
+
+type LegacyVerifierFields = {
+  secret?: string | Uint8Array | undefined;
+  secretEncoding?: string | undefined;
+  secrets?: ReadonlyArray<string | Uint8Array | { publicKey: unknown }> | undefined;
+  allowWeakSecret?: boolean | undefined;
+  publicKey?: unknown;
+  algorithms?: readonly string[] | undefined;
+};
+
 function checkLegacyKeys(
-  config: { secret?: string | undefined; publicKey?: unknown; algorithms?: readonly string[] | undefined },
+  config: LegacyVerifierFields & { verifiers?: readonly LegacyVerifierFields[] | undefined },
   ctx: z.RefinementCtx,
 ): void {
-  const hasSecret = config.secret !== undefined;
-  const hasKey = config.publicKey !== undefined;
-  if (hasSecret === hasKey) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [hasSecret ? 'publicKey' : 'secret'],
-      message: hasSecret
-        ? 'give either secret (HS256) or publicKey (RS256), not both'
-        : 'is required (or publicKey for RS256)',
+  if (config.verifiers !== undefined) {
+    const record = config as Record<string, unknown>;
+    const clash = LEGACY_KEY_FIELDS.find((field) => record[field] !== undefined);
+    if (clash) {
+      ctx.addIssue({ code: 'custom', path: [clash], message: 'goes inside each entry of verifiers' });
+      return;
+    }
+    // allowWeakSecret at the top applies to every verifier that does not say otherwise.
+    config.verifiers.forEach((verifier, index) => {
+      checkLegacyVerifier(
+        { ...verifier, allowWeakSecret: verifier.allowWeakSecret ?? config.allowWeakSecret },
+        ctx,
+        ['verifiers', index],
+      );
     });
     return;
   }
-  const hmac = (alg: string) => (HMAC_ALGORITHMS as readonly string[]).includes(alg);
-  const algorithms = config.algorithms ?? [];
-  // Algorithm confusion is refused at start-up too: a secret only ever verifies HS*, a public key never does.
-  if (hasSecret && !algorithms.every(hmac)) {
-    ctx.addIssue({ code: 'custom', path: ['algorithms'], message: 'only HS256/HS384/HS512 with a secret' });
-  }
-  if (hasKey && algorithms.some(hmac)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['algorithms'],
-      message: 'HS* algorithms need a secret, not a public key',
+  checkLegacyVerifier(config, ctx, []);
+}
+
+function checkLegacyVerifier(config: LegacyVerifierFields, ctx: z.RefinementCtx, at: PropertyKey[]): void {
+  const issue = (path: PropertyKey[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: [...at, ...path], message });
+  const encoding = (config.secretEncoding ?? 'utf8') as SecretEncoding;
+  const secrets: Array<{ value: string | Uint8Array; path: PropertyKey[] }> = [];
+  const publicKeys: Array<{ value: unknown; path: PropertyKey[] }> = [];
+  if (config.secret !== undefined) secrets.push({ value: config.secret, path: ['secret'] });
+  config.secrets?.forEach((entry, index) => {
+    if (typeof entry === 'string' || entry instanceof Uint8Array) {
+      secrets.push({ value: entry, path: ['secrets', index] });
+    } else publicKeys.push({ value: entry.publicKey, path: ['secrets', index, 'publicKey'] });
+  });
+  if (Array.isArray(config.publicKey)) {
+    config.publicKey.forEach((key, index) => {
+      publicKeys.push({ value: key, path: ['publicKey', index] });
     });
+  } else if (config.publicKey !== undefined)
+    publicKeys.push({ value: config.publicKey, path: ['publicKey'] });
+
+  if (secrets.length === 0 && publicKeys.length === 0) {
+    issue(['secret'], 'is required (or publicKey for RS256)');
+    return;
+  }
+  if (config.secretEncoding !== undefined && !secrets.some((s) => typeof s.value === 'string')) {
+    issue(['secretEncoding'], 'applies to string secrets only; none is configured');
+  }
+  for (const { value, path } of secrets) {
+    const bytes = decodeSecret(value, encoding);
+    if (bytes === null) {
+      issue(path, `is not valid ${encoding}`);
+      continue;
+    }
+    if (bytes.length < MIN_LEGACY_SECRET_BYTES && config.allowWeakSecret !== true) {
+      issue(
+        path,
+        `must be at least ${MIN_LEGACY_SECRET_BYTES} bytes (256 bits) for HMAC signing; ` +
+          'set allowWeakSecret: true only to keep an existing deployment running while you rotate away from it',
+      );
+    }
+    bytes.fill(0);
+  }
+  for (const { value, path } of publicKeys) {
+    if (isPrivateKeyMaterial(value)) {
+      issue(path, 'is PRIVATE key material: configure the public key only (never ship the signing key)');
+    }
+  }
+  const hmac = (alg: string) => (HMAC_ALGORITHMS as readonly string[]).includes(alg);
+  const algorithms = config.algorithms;
+  if (algorithms === undefined) return;
+  // Algorithm confusion is refused at start-up too: a secret only ever verifies HS*, a public key never does.
+  if (publicKeys.length === 0 && !algorithms.every(hmac)) {
+    issue(['algorithms'], 'only HS256/HS384/HS512 with a secret');
+  } else if (secrets.length === 0 && algorithms.some(hmac)) {
+    issue(['algorithms'], 'HS* algorithms need a secret, not a public key');
+  } else if (secrets.length > 0 && !algorithms.some(hmac)) {
+    issue(['algorithms'], 'must include an HS* algorithm for the configured secrets');
+  } else if (publicKeys.length > 0 && algorithms.every(hmac)) {
+    issue(['algorithms'], 'must include an asymmetric algorithm for the configured public keys');
   }
 }
 
@@ -239,6 +380,15 @@ export const legacyConfigSchema = z.object(legacyFieldsShape).strict().superRefi
 export type LegacyConfig = z.output<typeof legacyConfigSchema>;
 /** What a caller writes for the legacy adapter. */
 export type LegacyConfigInput = z.input<typeof legacyConfigSchema>;
+/**
+ * One legacy token verifier as validated (the top-level fields, or one entry of `verifiers`).
+ *
+ * @example
+ * ```ts
+ * const verifiers: LegacyVerifierConfig[] = config.verifiers ?? [config];
+ * ```
+ */
+export type LegacyVerifierConfig = Omit<LegacyConfig, 'verifiers' | 'provider'>;
 
 // ---------------------------------------------------------------------------------------------
 // Plane-level configuration: what createIdentityPlane accepts. Each provider's schema is its adapter
@@ -328,6 +478,26 @@ export const planeFieldsShape = {
    */
   apiKeys: z
     .custom<ApiKeys>(isApiKeys, { message: 'must be an API key service from createApiKeys' })
+    .optional(),
+  /**
+   * Authorization schemes read as API keys besides `Bearer`: `['Api-Key']` accepts
+   * `Authorization: Api-Key <key>`, what djangorestframework-api-key clients send.
+   */
+  apiKeySchemes: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/, 'must be an HTTP auth scheme name such as Api-Key')
+        .refine((s) => s.toLowerCase() !== 'bearer', 'Bearer is always accepted'),
+    )
+    .min(1)
+    .max(4)
+    .optional(),
+  /** The API key header. Default `X-API-Key` (drf-api-key's `API_KEY_CUSTOM_HEADER`, e.g. `X-Api-Key`). */
+  apiKeyHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name')
+    .refine((h) => !['authorization', 'cookie', 'host'].includes(h.toLowerCase()), 'cannot be this header')
     .optional(),
 };
 
@@ -626,7 +796,10 @@ export const migrationConfigSchema = z
         targetIssuers: z.array(z.string().min(1)).optional(),
         legacyPrefixes: z.array(z.string().min(1)).optional(),
         targetPrefixes: z.array(z.string().min(1)).optional(),
-        legacyMarkerClaim: z.string().min(1).nullable().optional(),
+        legacyMarkerClaim: z
+          .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)])
+          .nullable()
+          .optional(),
         opaque: z.enum(['legacy', 'target', 'reject']).optional(),
       })
       .strict()

@@ -94,6 +94,8 @@ export async function createIdentityPlaneFrom(
     audit: _audit,
     telemetry: _telemetry,
     apiKeys,
+    apiKeySchemes: _apiKeySchemes,
+    apiKeyHeader: _apiKeyHeader,
     ...adapterFields
   } = validated;
   const options = planeOptions(validated);
@@ -119,6 +121,8 @@ function planeOptions(config: Record<string, unknown>): PlaneOptions {
       config.telemetry && typeof config.telemetry === 'object'
         ? (config.telemetry as TelemetryOptions)
         : undefined,
+    apiKeySchemes: Array.isArray(config.apiKeySchemes) ? (config.apiKeySchemes as string[]) : undefined,
+    apiKeyHeader: typeof config.apiKeyHeader === 'string' ? config.apiKeyHeader : undefined,
   };
 }
 

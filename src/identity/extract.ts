@@ -35,7 +35,24 @@ export interface ExtractedCredential {
 export interface ExtractOptions {
   /** Largest credential accepted, in bytes. Default 8192. */
   readonly maxTokenBytes?: number;
+  /**
+   * Authorization schemes accepted besides `Bearer` for API keys, e.g. `['Api-Key']` (what
+   * djangorestframework-api-key clients send). Compared case-insensitively.
+   */
+  readonly apiKeySchemes?: readonly string[];
+  /** The API key header, lower-case. Default `x-api-key`. */
+  readonly apiKeyHeader?: string;
 }
+
+/**
+ * The default API key header (`X-API-Key`), lower-case.
+ *
+ * @example
+ * ```ts
+ * extractCredential(request, { apiKeyHeader: DEFAULT_API_KEY_HEADER });
+ * ```
+ */
+export const DEFAULT_API_KEY_HEADER = 'x-api-key';
 
 /**
  * Default size cap of a credential, in bytes (8 KiB: room for large JWTs, far below header limits).
@@ -82,7 +99,11 @@ const OWS = /^[ \t]+|[ \t]+$/g;
  */
 export function extractCredential(request: RequestLike, options: ExtractOptions = {}): ExtractedCredential {
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  const { authorization, apiKey, queryToken } = readSources(request);
+  const schemes = options.apiKeySchemes;
+  const { authorization, apiKey, queryToken } = readSources(
+    request,
+    options.apiKeyHeader ?? DEFAULT_API_KEY_HEADER,
+  );
 
   if (authorization.length > 1 || apiKey.length > 1) {
     throw new AuthRejection('credentials_ambiguous', 'More than one credential header was presented');
@@ -104,13 +125,20 @@ export function extractCredential(request: RequestLike, options: ExtractOptions 
   }
 
   // The same key sent twice (as Bearer and as X-API-Key) is one credential; anything else is two.
-  if (auth !== undefined && key !== undefined && BEARER.exec(auth)?.[1] !== key) {
+  if (auth !== undefined && key !== undefined && credentialOf(auth, schemes) !== key) {
     throw new AuthRejection(
       'credentials_ambiguous',
       'Both an Authorization and an X-API-Key credential were presented',
     );
   }
-  if (auth !== undefined) return { token: parseBearer(auth, maxTokenBytes), source: 'authorization' };
+  if (auth !== undefined) {
+    const keyToken = schemes && schemes.length > 0 ? apiKeySchemeToken(auth, schemes) : undefined;
+    if (keyToken !== undefined) {
+      checkToken(keyToken, maxTokenBytes, 'The API key is malformed');
+      return { token: keyToken, source: 'authorization' };
+    }
+    return { token: parseBearer(auth, maxTokenBytes), source: 'authorization' };
+  }
   if (key !== undefined) {
     checkToken(key, maxTokenBytes, 'The API key is malformed');
     return { token: key, source: 'x-api-key' };
@@ -148,6 +176,29 @@ export function checkToken(
     throw new AuthRejection('credentials_malformed', `The credential exceeds ${maxTokenBytes} bytes`);
   }
   if (!TOKEN68.test(token)) throw new AuthRejection('credentials_malformed', message);
+}
+
+// `<scheme> <key>` for one of the configured API key schemes (`Api-Key`), else undefined. A table of
+// prefixes compared case-insensitively: no regex over the attacker's value.
+function apiKeySchemeToken(value: string, schemes: readonly string[]): string | undefined {
+  for (const scheme of schemes) {
+    const n = scheme.length;
+    if (
+      value.length > n &&
+      value.charCodeAt(n) === 0x20 &&
+      value.slice(0, n).toLowerCase() === scheme.toLowerCase()
+    ) {
+      let start = n;
+      while (start < value.length && value.charCodeAt(start) === 0x20) start++;
+      return value.slice(start);
+    }
+  }
+  return undefined;
+}
+
+// The credential of an Authorization value (Bearer or an API key scheme), for comparing with the key header.
+function credentialOf(value: string, schemes: readonly string[] | undefined): string | undefined {
+  return (schemes ? apiKeySchemeToken(value, schemes) : undefined) ?? BEARER.exec(value)?.[1];
 }
 
 function parseBearer(value: string, maxTokenBytes: number): string {
@@ -193,7 +244,7 @@ interface Sources {
   readonly queryToken: boolean;
 }
 
-function readSources(request: RequestLike): Sources {
+function readSources(request: RequestLike, keyHeader: string): Sources {
   if (!request || typeof request !== 'object' || !('headers' in request) || !request.headers) {
     throw new AuthRejection('credentials_malformed', 'The request could not be read');
   }
@@ -201,11 +252,11 @@ function readSources(request: RequestLike): Sources {
     const headers = request.headers;
     return {
       authorization: present(headers.get('authorization')),
-      apiKey: present(headers.get('x-api-key')),
+      apiKey: present(headers.get(keyHeader)),
       queryToken: hasQueryToken(request.url),
     };
   }
-  return readNode(request as NodeRequestLike);
+  return readNode(request as NodeRequestLike, keyHeader);
 }
 
 function isWebRequest(request: object): request is Request {
@@ -213,7 +264,7 @@ function isWebRequest(request: object): request is Request {
   return typeof (headers as Headers | undefined)?.get === 'function';
 }
 
-function readNode(request: NodeRequestLike): Sources {
+function readNode(request: NodeRequestLike, keyHeader: string): Sources {
   const raw = request.rawHeaders;
   const headers = request.headers as Record<string, unknown>;
   const authorization: string[] = [];
@@ -226,9 +277,9 @@ function readNode(request: NodeRequestLike): Sources {
       if (typeof name !== 'string' || typeof value !== 'string') continue;
       // Only a name of the right length can lower-case to one we read (lower-casing never changes the
       // length of a name that ends up ASCII), so the other headers cost no toLowerCase allocation.
-      if (name.length === 13) {
-        if (name.toLowerCase() === 'authorization') authorization.push(trim(value));
-      } else if (name.length === 9 && name.toLowerCase() === 'x-api-key') {
+      if (name.length === 13 && name.toLowerCase() === 'authorization') {
+        authorization.push(trim(value));
+      } else if (name.length === keyHeader.length && name.toLowerCase() === keyHeader) {
         apiKey.push(trim(value));
       }
     }
@@ -236,7 +287,7 @@ function readNode(request: NodeRequestLike): Sources {
   // Hand-built requests, or middleware that set a header after parsing, only have `headers`.
   return {
     authorization: authorization.length > 0 ? authorization : values(headers.authorization),
-    apiKey: apiKey.length > 0 ? apiKey : values(headers['x-api-key']),
+    apiKey: apiKey.length > 0 ? apiKey : values(headers[keyHeader]),
     queryToken: hasQueryToken(request.url),
   };
 }

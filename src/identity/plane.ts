@@ -34,6 +34,10 @@ export interface PlaneOptions {
   readonly audit?: AuditHook;
   /** Meter and tracer providers other than the global OpenTelemetry ones. */
   readonly telemetry?: TelemetryOptions;
+  /** Authorization schemes read as API keys besides `Bearer` (`['Api-Key']` for drf-api-key clients). */
+  readonly apiKeySchemes?: readonly string[];
+  /** The API key header (default `X-API-Key`). */
+  readonly apiKeyHeader?: string;
 }
 
 // A caller-supplied trace id is echoed in a response header, so it must be a single header-safe token.
@@ -249,7 +253,11 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     return decide(token, traceId, signal, started, span);
   };
 
-  const extractOptions = { maxTokenBytes };
+  const extractOptions = {
+    maxTokenBytes,
+    ...(options.apiKeySchemes ? { apiKeySchemes: options.apiKeySchemes } : {}),
+    ...(options.apiKeyHeader ? { apiKeyHeader: options.apiKeyHeader.toLowerCase() } : {}),
+  };
 
   const plane: IdentityPlane = {
     provider,

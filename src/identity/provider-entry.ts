@@ -56,7 +56,14 @@ export interface ProviderLoadContext {
 }
 
 /** Fields only the plane uses; adapters never see them. */
-export type PlaneOnlyField = 'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys';
+export type PlaneOnlyField =
+  | 'revocation'
+  | 'flags'
+  | 'audit'
+  | 'telemetry'
+  | 'apiKeys'
+  | 'apiKeySchemes'
+  | 'apiKeyHeader';
 
 /**
  * Types a registry entry against its schema: `load` receives that schema's validated output.

@@ -35,9 +35,9 @@ export const PROVIDERS: Readonly<Record<string, ProviderEntry>> = Object.freeze(
   }),
   legacy: defineProvider({
     schema: legacyPlaneConfigSchema,
-    load: async (config) => {
+    load: async (config, { telemetry }) => {
       const { createLegacyAdapter } = await import('../../providers/legacy/index');
-      return createLegacyAdapter(config);
+      return createLegacyAdapter(config, { meterProvider: telemetry?.meterProvider });
     },
   }),
   // Vendor adapters: behind their flag, and their SDK (an optional peer) is loaded only here.

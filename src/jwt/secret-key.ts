@@ -27,7 +27,7 @@ export type HmacAlgorithm = keyof typeof HMAC;
  * round. The header `kid` is ignored: there is exactly one key. The secret is copied into a
  * `KeyObject`; it never appears in an error.
  *
- * @throws RangeError for a secret shorter than 32 bytes or an algorithm outside HS256/384/512.
+ * @throws RangeError for a secret shorter than 32 bytes (or `minBytes`) or an algorithm outside HS256/384/512.
  * @example
  * ```ts
  * const keys = createSecretKey(process.env.LEGACY_SECRET!, { algorithms: ['HS256'] });
@@ -37,11 +37,17 @@ export type HmacAlgorithm = keyof typeof HMAC;
  */
 export function createSecretKey(
   secret: string | Uint8Array,
-  options: { algorithms: readonly string[] },
+  options: {
+    algorithms: readonly string[];
+    /** Shortest secret accepted. Default 32; lower only for an explicitly allowed weak legacy key. */
+    minBytes?: number;
+  },
 ): KeyResolver {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
-  if (bytes.length < MIN_HMAC_SECRET_BYTES) {
-    throw new RangeError(`an HMAC secret must be at least ${MIN_HMAC_SECRET_BYTES} bytes`);
+  const minBytes = Math.max(1, options.minBytes ?? MIN_HMAC_SECRET_BYTES);
+  if (bytes.length < minBytes) {
+    bytes.fill(0);
+    throw new RangeError(`an HMAC secret must be at least ${minBytes} bytes`);
   }
   const verifyArgs = new Map<string, VerifyArgs>();
   const keyObject = nodeSecretKey(bytes);

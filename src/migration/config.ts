@@ -1,4 +1,5 @@
-import type { Flags, MigrationPlaneConfig } from '../config/schema';
+import { resolveLegacyPreset } from '../config/legacy-keys';
+import type { Flags, LegacyConfig, MigrationPlaneConfig } from '../config/schema';
 import { ConfigError } from '../core/errors';
 import type { ProviderEntry, ProviderLoadContext } from '../identity/provider-entry';
 import type { IdentityAdapter } from '../identity/types';
@@ -9,7 +10,7 @@ import type { RoutingOptions } from './routing';
 /** The migration config as `load` receives it: the plane-only fields are gone. */
 type MigrationAdapterConfig = Omit<
   MigrationPlaneConfig,
-  'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys'
+  'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys' | 'apiKeySchemes' | 'apiKeyHeader'
 >;
 
 /**
@@ -94,12 +95,13 @@ export async function loadMigrationAdapter(
     ...config.routing,
     legacyIssuers: config.routing?.legacyIssuers ?? issuersOf(config.legacy),
     targetIssuers: config.routing?.targetIssuers ?? issuersOf(config.target),
-    // A legacy side without `iss` is recognised by its token-type claim (SimpleJWT's `token_type`).
+    // A legacy side without `iss` is recognised by its token-type claim (SimpleJWT's `token_type`,
+    // allauth's `token_use`: one per legacy verifier).
     legacyMarkerClaim:
       config.routing?.legacyMarkerClaim !== undefined
         ? config.routing.legacyMarkerClaim
         : config.legacy.provider === 'legacy'
-          ? config.legacy.claims.tokenType
+          ? legacyMarkerClaims(config.legacy)
           : null,
   };
   if (
@@ -128,9 +130,20 @@ export async function loadMigrationAdapter(
   );
 }
 
+// The token-type claims of a legacy side's verifiers (preset-resolved), for routing tokens without `iss`.
+function legacyMarkerClaims(side: LegacyConfig): string | string[] {
+  const claims = [...new Set((side.verifiers ?? [side]).map((v) => resolveLegacyPreset(v).claims.tokenType))];
+  return claims.length === 1 ? (claims[0] as string) : claims;
+}
+
 // The `iss` values a side's tokens carry, from its own configuration.
 function issuersOf(side: { provider: string } & Record<string, unknown>): string[] {
   if (typeof side.issuer === 'string') return [side.issuer];
+  if (side.provider === 'legacy' && Array.isArray(side.verifiers)) {
+    return (side.verifiers as Array<{ issuer?: unknown }>)
+      .map((v) => v.issuer)
+      .filter((iss): iss is string => typeof iss === 'string');
+  }
   if (side.provider === 'auth0' && typeof side.domain === 'string') {
     const domains = [
       side.domain,

@@ -31,10 +31,10 @@ export interface RoutingOptions {
   /** Credential prefixes of target API keys (`ap_live_`). */
   readonly targetPrefixes?: readonly string[];
   /**
-   * A JWT without `iss` is legacy when it has this claim (SimpleJWT's `token_type: "access"`). Default
-   * `token_type`; `null` switches the rule off.
+   * A JWT without `iss` is legacy when it has this claim (SimpleJWT's `token_type: "access"`), or one of
+   * these claims (allauth's `token_use` beside it). Default `token_type`; `null` switches the rule off.
    */
-  readonly legacyMarkerClaim?: string | null;
+  readonly legacyMarkerClaim?: string | readonly string[] | null;
   /** Where an opaque credential (not a JWT, no known prefix) goes. Default `reject` (`credentials_malformed`). */
   readonly opaque?: Side | 'reject';
   /**
@@ -71,6 +71,8 @@ export function createRouter(options: RoutingOptions): Router {
   const legacyPrefixes = [...(options.legacyPrefixes ?? [])];
   const targetPrefixes = [...(options.targetPrefixes ?? [])];
   const marker = options.legacyMarkerClaim === undefined ? 'token_type' : options.legacyMarkerClaim;
+  const markers: readonly string[] =
+    marker === null ? [] : typeof marker === 'string' ? [marker] : [...marker];
   const opaque = options.opaque ?? 'reject';
   const hmacIsLegacy = options.hmacIsLegacy ?? true;
   // Header segment -> whether it alone routes to legacy. Issuers use a handful of distinct headers, so a
@@ -105,7 +107,7 @@ export function createRouter(options: RoutingOptions): Router {
       if (legacyIssuers.has(iss)) return 'legacy';
       throw new AuthRejection('issuer_mismatch');
     }
-    if (marker !== null && payload[marker] !== undefined) return 'legacy';
+    for (const claim of markers) if (payload[claim] !== undefined) return 'legacy';
     throw new AuthRejection('credentials_malformed', 'The token names no issuer and no legacy token type');
   };
 }

@@ -234,9 +234,12 @@ describe('legacy adapter: configuration', () => {
     expect(() => createLegacyAdapter({ provider: 'legacy', secret: 'x'.repeat(31) })).toThrow(ConfigError);
   });
 
-  it('needs exactly one of secret and publicKey, algorithms that fit it, and a usable key', async () => {
+  it('needs a secret or a publicKey, algorithms that fit them, and a usable key', async () => {
     expect((await configError({})).path).toBe('secret');
-    expect((await configError({ secret: SECRET, publicKey: publicPem })).path).toBe('publicKey');
+    // Both at once is a rotation from HS256 to RS256 (each key stays pinned to its type; see legacy-django tests).
+    expect((await configError({ secret: SECRET, publicKey: publicPem, algorithms: ['RS256'] })).path).toBe(
+      'algorithms',
+    );
     expect((await configError({ secret: SECRET, algorithms: ['RS256'] })).path).toBe('algorithms');
     expect((await configError({ publicKey: publicPem, algorithms: ['HS256'] })).path).toBe('algorithms');
     expect((await configError({ publicKey: 'not a pem' })).path).toBe('publicKey');
