@@ -7,6 +7,7 @@ import type { ShadowOptions } from '../migration/shadow';
 import type { IdentityLinkStore } from '../stores/contracts';
 import type { AuditHook } from '../telemetry/audit';
 import type { TelemetryOptions } from '../telemetry/metrics';
+import { senderFieldsShape } from './sender-schema';
 
 /** Signature algorithms an asymmetric-key adapter may allow. HMAC is never allowed with a public JWKS. */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -328,6 +329,8 @@ export const planeFieldsShape = {
   apiKeys: z
     .custom<ApiKeys>(isApiKeys, { message: 'must be an API key service from createApiKeys' })
     .optional(),
+  /** Sender-constrained tokens: `dpop` (RFC 9449) and `getCertificate` (RFC 8705). */
+  ...senderFieldsShape,
 };
 
 function isApiKeys(value: unknown): value is ApiKeys {

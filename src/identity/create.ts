@@ -19,6 +19,8 @@ import { recordJwksFetch, type TelemetryOptions } from '../telemetry/metrics';
 import { routeApiKeys } from './api-key-routing';
 import { createPlane, type PlaneOptions } from './plane';
 import type { RevocationStore } from './revocation';
+import type { DpopOptions } from './sender/binding';
+import type { GetCertificate } from './sender/mtls';
 import type { IdentityAdapter, IdentityPlane } from './types';
 
 /**
@@ -65,7 +67,7 @@ export interface ProviderLoadContext {
 }
 
 /** Fields only the plane uses; adapters never see them. */
-type PlaneOnlyField = 'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys';
+type PlaneOnlyField = 'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys' | 'dpop' | 'getCertificate';
 
 /**
  * Types a registry entry against its schema: `load` receives that schema's validated output.
@@ -221,6 +223,8 @@ export async function createIdentityPlaneFrom(
     audit: _audit,
     telemetry: _telemetry,
     apiKeys,
+    dpop: _dpop,
+    getCertificate: _getCertificate,
     ...adapterFields
   } = validated;
   const options = planeOptions(validated);
@@ -245,6 +249,9 @@ function planeOptions(config: Record<string, unknown>): PlaneOptions {
       config.telemetry && typeof config.telemetry === 'object'
         ? (config.telemetry as TelemetryOptions)
         : undefined,
+    dpop: config.dpop && typeof config.dpop === 'object' ? (config.dpop as DpopOptions) : undefined,
+    getCertificate:
+      typeof config.getCertificate === 'function' ? (config.getCertificate as GetCertificate) : undefined,
   };
 }
 
