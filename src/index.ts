@@ -81,7 +81,7 @@ export {
 } from './identity/revocation';
 export type { DpopOptions } from './identity/sender/binding';
 export { createDpopNonces, type DpopNonceOptions, type DpopNonces } from './identity/sender/dpop-nonce';
-export { DPOP_ALGORITHMS, MAX_DPOP_PROOF_BYTES } from './identity/sender/dpop-proof';
+export { DPOP_ALGORITHMS, type DpopAlgorithm, MAX_DPOP_PROOF_BYTES } from './identity/sender/dpop-proof';
 export {
   createMemoryDpopReplayStore,
   type DpopReplayStore,

@@ -32,7 +32,7 @@ export {
 } from './revocation';
 export type { DpopOptions } from './sender/binding';
 export { createDpopNonces, type DpopNonceOptions, type DpopNonces } from './sender/dpop-nonce';
-export { DPOP_ALGORITHMS, MAX_DPOP_PROOF_BYTES } from './sender/dpop-proof';
+export { DPOP_ALGORITHMS, type DpopAlgorithm, MAX_DPOP_PROOF_BYTES } from './sender/dpop-proof';
 export {
   createMemoryDpopReplayStore,
   type DpopReplayStore,

@@ -3,7 +3,7 @@ import { AuthRejection } from '../../core/failure';
 import type { Principal } from '../../core/principal';
 import type { RequestLike } from '../types';
 import { createDpopNonces, type DpopNonceOptions, type DpopNonces } from './dpop-nonce';
-import { DPOP_ALGORITHMS, readDpopHeader, verifyDpopProof } from './dpop-proof';
+import { DPOP_ALGORITHMS, type DpopAlgorithm, readDpopHeader, verifyDpopProof } from './dpop-proof';
 import { createMemoryDpopReplayStore, type DpopReplayStore } from './dpop-replay';
 import { certificateThumbprint, type GetCertificate } from './mtls';
 import { type PublicUrl, requestTarget } from './request-target';
@@ -25,13 +25,13 @@ export interface DpopOptions {
    * instance shares, `rotateSec`). A proof without a current nonce gets `dpop_nonce_required` and a
    * `DPoP-Nonce` header. Default off.
    */
-  readonly nonce?: boolean | DpopNonceOptions;
+  readonly nonce?: boolean | Omit<DpopNonceOptions, 'clock'>;
   /** Oldest acceptable proof `iat`, in seconds. Default 60. */
   readonly maxAgeSec?: number;
   /** Tolerance for a proof `iat` in the future, in seconds. Default 5. */
   readonly clockToleranceSec?: number;
   /** Accepted proof algorithms (asymmetric only). Default {@link DPOP_ALGORITHMS}. */
-  readonly algorithms?: readonly string[];
+  readonly algorithms?: DpopAlgorithm[];
   /** The public URL the proof's `htu` must match, behind proxies (see `PublicUrl`). Default: the request's own URL. */
   readonly publicUrl?: PublicUrl;
 }

@@ -29,6 +29,16 @@ export const DPOP_ALGORITHMS = Object.freeze([
 ] as const);
 
 /**
+ * A DPoP proof algorithm.
+ *
+ * @example
+ * ```ts
+ * const alg: DpopAlgorithm = 'ES256';
+ * ```
+ */
+export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number];
+
+/**
  * Largest DPoP header accepted, in characters. A proof is a small JWT whose header embeds a public key:
  * 8 KiB holds an RSA-4096 key with room to spare; anything longer is refused before it is decoded.
  *
