@@ -107,6 +107,8 @@ export function authorize(principal: Principal, requirements: Requirements = {})
             : newTraceId(),
         provider: typeof principal.provider === 'string' ? principal.provider : null,
         realm: requirements.realm,
+        // RFC 9449 §7.1: a DPoP-bound token is answered in the DPoP scheme.
+        ...(dpopBound(principal) ? { scheme: 'DPoP' as const } : {}),
         ...stepUp,
       }),
     });
@@ -147,6 +149,11 @@ export function authorize(principal: Principal, requirements: Requirements = {})
     return deny('role_insufficient', 'The principal needs one of the listed roles');
   }
   return ALLOWED;
+}
+
+function dpopBound(principal: Principal): boolean {
+  const cnf = principal.claims?.cnf;
+  return !!cnf && typeof cnf === 'object' && typeof (cnf as { jkt?: unknown }).jkt === 'string';
 }
 
 function list(

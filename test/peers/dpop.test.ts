@@ -358,6 +358,32 @@ describe('attacker-sized input', () => {
   });
 });
 
+describe('the URL of a node request', () => {
+  it('uses Express’s originalUrl under a mounted router, the Host header and the method', async () => {
+    const plane = await planeOf({ dpop: { replayStore } });
+    const request = async (htu: string, htm = 'GET') =>
+      plane.authenticate({
+        method: 'GET',
+        url: '/items',
+        originalUrl: '/api/items?x=1',
+        headers: { host: 'api.example:8080' },
+        rawHeaders: [
+          'Host',
+          'api.example:8080',
+          'Authorization',
+          `DPoP ${bound}`,
+          'DPoP',
+          await proof(key, { htm, htu, accessToken: bound }),
+        ],
+      });
+    expect((await request('http://api.example:8080/api/items')).ok).toBe(true);
+    const mounted = await request('http://api.example:8080/items');
+    expect(mounted.ok ? null : mounted.failure.reason).toBe('dpop_proof_invalid');
+    const method = await request('http://api.example:8080/api/items', 'get');
+    expect(method.ok ? null : method.failure.reason).toBe('dpop_proof_invalid');
+  });
+});
+
 describe('without the dpop option', () => {
   it('refuses the DPoP scheme and DPoP-bound tokens, through plane.verify too', async () => {
     const plane = await planeOf();

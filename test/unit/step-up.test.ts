@@ -58,6 +58,13 @@ describe('authorize: step-up (RFC 9470)', () => {
     expect(JSON.parse(toHttp(f).body)).toMatchObject({ error: 'insufficient_user_authentication' });
   });
 
+  it('answers a DPoP-bound principal in the DPoP scheme', () => {
+    const f = failure(authorize(user({ acr: 'urn:pwd', cnf: { jkt: 'abc' } }), { acr: ['urn:mfa'] }));
+    expect(f.challenge).toMatch(/^DPoP error="insufficient_user_authentication", /);
+    const scope = failure(authorize(user({ cnf: { jkt: 'abc' } }), { scopes: ['admin'] }));
+    expect(scope.challenge).toMatch(/^DPoP error="insufficient_scope", /);
+  });
+
   it('checks only what is asked: acr alone, max age alone', () => {
     expect(authorize(user({ acr: 'urn:mfa' }), { acr: ['urn:mfa'] }).ok).toBe(true);
     expect(authorize(user({ auth_time: now() - 5 }), { maxAgeSec: 60 }).ok).toBe(true);
