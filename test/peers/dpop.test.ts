@@ -482,6 +482,23 @@ describe('certificate-bound tokens (cnf x5t#S256)', () => {
     },
   );
 
+  it('a getCertificate hook that throws or hangs is provider_unavailable, never an accept', async () => {
+    const request = () =>
+      new Request('https://api.example/x', { headers: { authorization: `Bearer ${certBound}` } });
+    const throwing = await planeOf({
+      getCertificate: () => {
+        throw new Error('proxy header unreadable');
+      },
+    });
+    const thrown = await throwing.authenticate(request());
+    expect(thrown.ok ? null : thrown.failure.reason).toBe('provider_unavailable');
+    const hanging = await planeOf({ getCertificate: () => new Promise(() => {}) });
+    const started = Date.now();
+    const hung = await hanging.authenticate(request());
+    expect(hung.ok ? null : hung.failure.reason).toBe('provider_unavailable');
+    expect(Date.now() - started).toBeLessThan(6000);
+  });
+
   it('accepts an RFC 9440 Client-Cert value and refuses an unknown confirmation method', async () => {
     const plane = await planeOf({
       getCertificate: () => `:${new X509Certificate(pem).raw.toString('base64')}:`,
