@@ -18,6 +18,7 @@ import type { IdentityPlane, RequestLike } from '../../src/identity/types';
 import { createRedisDpopReplayStore } from '../../src/stores/redis';
 import { type DpopKey, dpopHeaders, dpopKey, proof } from './dpop-client';
 import { bearer, FRAMEWORKS, type RawResponse, send, type TestServer } from './http-servers';
+import { legacyConfig, targetConfig } from './migration-fixtures';
 
 const REDIS_URL = process.env.REDIS_URL;
 
@@ -381,6 +382,33 @@ describe('the URL of a node request', () => {
     expect(mounted.ok ? null : mounted.failure.reason).toBe('dpop_proof_invalid');
     const method = await request('http://api.example:8080/api/items', 'get');
     expect(method.ok ? null : method.failure.reason).toBe('dpop_proof_invalid');
+  });
+});
+
+describe('the migration plane', () => {
+  it('holds a DPoP-bound target token to its proof while dual-running', async () => {
+    const plane = await createIdentityPlane({
+      provider: 'migration',
+      legacy: legacyConfig,
+      target: targetConfig(dev),
+      mode: 'dual',
+      dpop: { replayStore },
+    });
+    planes.push(plane);
+    const url = 'https://api.example/items';
+    const p = await proof(key, { htm: 'GET', htu: url, accessToken: bound });
+    const ok = await plane.authenticate(
+      new Request(url, { headers: { authorization: `DPoP ${bound}`, dpop: p } }),
+    );
+    expect(ok.ok ? ok.principal.provider : ok.failure.reason).toBe('oidc');
+    const replay = await plane.authenticate(
+      new Request(url, { headers: { authorization: `DPoP ${bound}`, dpop: p } }),
+    );
+    expect(replay.ok ? null : replay.failure.reason).toBe('dpop_replayed');
+    const asBearer = await plane.authenticate(
+      new Request(url, { headers: { authorization: `Bearer ${bound}` } }),
+    );
+    expect(asBearer.ok ? null : asBearer.failure.reason).toBe('token_type_mismatch');
   });
 });
 
