@@ -79,6 +79,18 @@ export {
   type RevocationLookup,
   type RevocationStore,
 } from './identity/revocation';
+export type { DpopOptions } from './identity/sender/binding';
+export { createDpopNonces, type DpopNonceOptions, type DpopNonces } from './identity/sender/dpop-nonce';
+export { DPOP_ALGORITHMS, type DpopAlgorithm, MAX_DPOP_PROOF_BYTES } from './identity/sender/dpop-proof';
+export {
+  createMemoryDpopReplayStore,
+  type DpopReplayStore,
+  type MemoryDpopReplayStoreOptions,
+} from './identity/sender/dpop-replay';
+export { type ClientCertificate, certificateThumbprint, type GetCertificate } from './identity/sender/mtls';
+export type { PublicUrl } from './identity/sender/request-target';
+export { jwkThumbprint } from './identity/sender/thumbprint';
+export type { AuthenticationRequirements } from './identity/step-up';
 export type {
   AdapterContext,
   IdentityAdapter,

@@ -25,8 +25,8 @@ export interface ClaimMapping {
  * - `orgId`, `roles` (a string is one role), `scopes` (the union of every scope claim; space-separated
  *   string or array), `sessionId` from the mapped claims; a mapped claim of the wrong type is
  *   `claims_invalid` (silently dropping a malformed role or scope claim would hide an issuer bug);
- * - a sender-constrained token (`cnf`: DPoP or mTLS bound) is refused (`token_type_mismatch`): it
- *   needs a proof of possession this bearer-token adapter does not check.
+ * - a sender-constrained token (`cnf`: DPoP or mTLS bound) keeps its `cnf` claim: the plane checks the
+ *   proof of possession for every provider, and refuses it without one (`token_type_mismatch`).
  *
  * @example
  * ```ts
@@ -38,12 +38,6 @@ export function claimsToPrincipal(
   options: { provider: string; authMethod: AuthMethod; mapping: ClaimMapping },
 ): Principal {
   const mapping = options.mapping;
-  if (claims.cnf !== undefined) {
-    throw new AuthRejection(
-      'token_type_mismatch',
-      'Sender-constrained tokens are not accepted as bearer tokens',
-    );
-  }
   const clientId = claims.client_id;
   let sub = claims.sub;
   if (sub === undefined && options.authMethod === 'introspection') sub = clientId;

@@ -16,6 +16,7 @@ import {
   SECRET_ENCODINGS,
   type SecretEncoding,
 } from './legacy-keys';
+import { senderFieldsShape } from './sender-schema';
 
 /** Signature algorithms an asymmetric-key adapter may allow. HMAC is never allowed with a public JWKS. */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -499,6 +500,8 @@ export const planeFieldsShape = {
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name')
     .refine((h) => !['authorization', 'cookie', 'host'].includes(h.toLowerCase()), 'cannot be this header')
     .optional(),
+  /** Sender-constrained tokens: `dpop` (RFC 9449) and `getCertificate` (RFC 8705). */
+  ...senderFieldsShape,
 };
 
 function isApiKeys(value: unknown): value is ApiKeys {

@@ -26,6 +26,12 @@ export interface AuthFailure {
   readonly scope?: readonly string[];
   /** For `provider_unavailable`: seconds a client should wait before retrying. */
   readonly retryAfterSec?: number;
+  /** For `dpop_nonce_required` (and any failure of a plane with DPoP nonces): the `DPoP-Nonce` to send. */
+  readonly dpopNonce?: string;
+  /** For `authentication_insufficient`: the acceptable `acr` values (RFC 9470 `acr_values`). */
+  readonly acrValues?: readonly string[];
+  /** For `authentication_insufficient`: the largest acceptable authentication age (RFC 9470 `max_age`). */
+  readonly maxAgeSec?: number;
 }
 
 /**
@@ -55,15 +61,18 @@ export class AuthRejection extends AuthplaneError {
   readonly reason: Reason;
   readonly retryAfterSec: number | undefined;
   readonly scope: readonly string[] | undefined;
+  /** The `DPoP-Nonce` the client must use (`dpop_nonce_required`). */
+  readonly dpopNonce: string | undefined;
   constructor(
     reason: Reason,
     message: string = DEFAULT_MESSAGES[reason],
-    options: { cause?: unknown; retryAfterSec?: number; scope?: readonly string[] } = {},
+    options: { cause?: unknown; retryAfterSec?: number; scope?: readonly string[]; dpopNonce?: string } = {},
   ) {
     super(reason, message, { cause: options.cause });
     this.reason = reason;
     this.retryAfterSec = options.retryAfterSec;
     this.scope = options.scope;
+    this.dpopNonce = options.dpopNonce;
   }
 }
 
@@ -110,6 +119,22 @@ export interface FailureInit {
   retryAfterSec?: number;
   /** `realm` of the challenge; omitted when not set. */
   realm?: string;
+  /**
+   * Scheme of the error challenge. Default: `DPoP` for the `dpop_*` reasons, else `Bearer`. A request
+   * that presented its token with the DPoP scheme is answered in that scheme (RFC 9449 §7.1).
+   */
+  scheme?: 'Bearer' | 'DPoP';
+  /**
+   * The DPoP proof algorithms the resource accepts: set when DPoP is on, so that every challenge
+   * advertises `DPoP algs="…"` (a second challenge beside a Bearer one).
+   */
+  dpopAlgs?: readonly string[];
+  /** Sent as the `DPoP-Nonce` response header. */
+  dpopNonce?: string;
+  /** RFC 9470 `acr_values` of an `insufficient_user_authentication` challenge. */
+  acrValues?: readonly string[];
+  /** RFC 9470 `max_age` of an `insufficient_user_authentication` challenge. */
+  maxAgeSec?: number;
 }
 
 /**
@@ -131,10 +156,12 @@ export function createFailure(init: FailureInit): AuthFailure {
     message,
     traceId: init.traceId,
     provider: init.provider ?? null,
-    challenge:
-      status === 503 ? null : bearerChallenge({ error, message, scope: init.scope, realm: init.realm }),
+    challenge: status === 503 ? null : challengeOf(init, error, message),
     ...(init.scope ? { scope: Object.freeze([...init.scope]) } : {}),
     ...(status === 503 ? { retryAfterSec: init.retryAfterSec ?? 5 } : {}),
+    ...(init.dpopNonce ? { dpopNonce: init.dpopNonce } : {}),
+    ...(init.acrValues ? { acrValues: Object.freeze([...init.acrValues]) } : {}),
+    ...(init.maxAgeSec !== undefined ? { maxAgeSec: init.maxAgeSec } : {}),
   };
   return Object.freeze(failure);
 }
@@ -151,7 +178,13 @@ export function createFailure(init: FailureInit): AuthFailure {
  */
 export function failureFromError(
   err: unknown,
-  context: { traceId: string; provider: string | null; realm?: string },
+  context: {
+    traceId: string;
+    provider: string | null;
+    realm?: string;
+    scheme?: 'Bearer' | 'DPoP';
+    dpopAlgs?: readonly string[];
+  },
 ): AuthFailure {
   if (err instanceof AuthRejection) {
     return createFailure({
@@ -162,6 +195,9 @@ export function failureFromError(
       realm: context.realm,
       scope: err.scope,
       retryAfterSec: err.retryAfterSec,
+      scheme: context.scheme,
+      dpopAlgs: context.dpopAlgs,
+      dpopNonce: err.dpopNonce,
     });
   }
   return createFailure({
@@ -196,6 +232,35 @@ export function bearerChallenge(options: {
   }
   if (options.scope && options.scope.length > 0) params.push(`scope="${quotable(options.scope.join(' '))}"`);
   return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
+}
+
+const DPOP_REASONS: ReadonlySet<Reason> = new Set([
+  'dpop_proof_invalid',
+  'dpop_replayed',
+  'dpop_nonce_required',
+]);
+
+// The whole WWW-Authenticate value of a failure: the error challenge in its scheme, plus a bare
+// `DPoP algs=…` challenge when the error is in the Bearer scheme and the resource also accepts DPoP.
+function challengeOf(init: FailureInit, error: Rfc6750Error | null, message: string): string {
+  const scheme = init.scheme ?? (DPOP_REASONS.has(init.reason) ? 'DPoP' : 'Bearer');
+  const algs = init.dpopAlgs && init.dpopAlgs.length > 0 ? init.dpopAlgs : undefined;
+  const extra: string[] = [];
+  if (init.acrValues && init.acrValues.length > 0)
+    extra.push(`acr_values="${quotable(init.acrValues.join(' '))}"`);
+  if (init.maxAgeSec !== undefined) extra.push(`max_age=${Math.max(0, Math.floor(init.maxAgeSec))}`);
+  const options = { error, message, scope: init.scope, realm: init.realm };
+  if (scheme === 'DPoP') {
+    if (algs) extra.push(`algs="${quotable(algs.join(' '))}"`);
+    return withParams(bearerChallenge(options).replace(/^Bearer/, 'DPoP'), extra);
+  }
+  const bearer = withParams(bearerChallenge(options), extra);
+  return algs ? `${bearer}, DPoP algs="${quotable(algs.join(' '))}"` : bearer;
+}
+
+function withParams(challenge: string, params: readonly string[]): string {
+  if (params.length === 0) return challenge;
+  return challenge.includes(' ') ? `${challenge}, ${params.join(', ')}` : `${challenge} ${params.join(', ')}`;
 }
 
 function quotable(value: string): string {

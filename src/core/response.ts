@@ -36,6 +36,8 @@ export function toHttp(failure: AuthFailure): HttpFailure {
   };
   if (failure.challenge) headers['www-authenticate'] = failure.challenge;
   if (failure.status === 503) headers['retry-after'] = String(failure.retryAfterSec ?? 5);
+  // RFC 9449 §8: the nonce a client must put in its next DPoP proof.
+  if (failure.dpopNonce) headers['dpop-nonce'] = failure.dpopNonce;
   const body = JSON.stringify({
     error: bodyError(failure),
     reason: failure.reason,

@@ -5,6 +5,7 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import { AuthplaneError, ConfigError } from '../core/errors';
 import { DevStorage } from './adapter';
+import { tokenEndpointProof } from './dpop';
 import { headlessInteraction } from './interactions';
 import { generateKeySet, toPublicJwk } from './keys';
 import { API_SCOPES, OIDC_SCOPES, providerConfiguration, ROUTES } from './provider-config';
@@ -141,6 +142,7 @@ function makeClients(): DevClients {
         EdDSA: `${serviceId}-eddsa`,
         opaque: `${serviceId}-opaque`,
       }),
+      dpopClientId: `${serviceId}-dpop`,
     }),
     cli: Object.freeze({
       clientId: 'authplane-cli',
@@ -279,7 +281,11 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
   };
 
-  const requestToken = async (clientId: string, scope: string | undefined): Promise<string> => {
+  const requestToken = async (
+    clientId: string,
+    scope: string | undefined,
+    dpopKey?: JWK,
+  ): Promise<string> => {
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
       resource: audience,
@@ -290,6 +296,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       headers: {
         authorization: basicAuth(clientId, clients.service.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
+        ...(dpopKey ? { dpop: await tokenEndpointProof(dpopKey, `${issuer}${ROUTES.token}`) } : {}),
       },
       body,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
@@ -328,6 +335,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       return requestToken(clients.service.variants[alg as DevSigningAlgorithm], scope);
     },
     mintOpaqueToken: ({ scope } = {}) => requestToken(clients.service.variants.opaque, scope),
+    mintDpopToken: ({ key, scope }) => requestToken(clients.service.dpopClientId, scope, key),
     async rotateKeys({ retireOld = false } = {}) {
       const next = await generateKeySet(DEV_SIGNING_ALGORITHMS, generation + 1);
       generation++;

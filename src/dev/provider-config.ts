@@ -114,6 +114,8 @@ function clientRegistrations(clients: DevClients, web: readonly DevWebClient[] =
     { ...serviceBase, client_id: service.variants.ES256, [META_ALG]: 'ES256' },
     { ...serviceBase, client_id: service.variants.EdDSA, [META_ALG]: 'EdDSA' },
     { ...serviceBase, client_id: service.variants.opaque, [META_FORMAT]: 'opaque' },
+    // DPoP-bound tokens only (RFC 9449 §5.2): a token request without a proof is refused.
+    { ...serviceBase, client_id: service.dpopClientId, [META_ALG]: 'ES256', dpop_bound_access_tokens: true },
     {
       client_id: cli.clientId,
       application_type: 'native',
@@ -153,7 +155,7 @@ function page(title: string, body: string): string {
  */
 export function providerConfiguration(setup: ProviderSetup): Configuration {
   const { audience, accessTokenTtlSec, users, clients, currentKids, errors } = setup;
-  const serviceFamily = new Set(Object.values(clients.service.variants));
+  const serviceFamily = new Set([...Object.values(clients.service.variants), clients.service.dpopClientId]);
 
   return {
     adapter: setup.storage.factory,

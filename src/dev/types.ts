@@ -129,6 +129,11 @@ export interface DevServiceClient {
    * is the sibling's id.
    */
   readonly variants: Readonly<Record<DevSigningAlgorithm | 'opaque', string>>;
+  /**
+   * A sibling registered with `dpop_bound_access_tokens: true` (RFC 9449 §5.2): the token endpoint
+   * refuses it without a DPoP proof, and its tokens are ES256 JWTs bound to the proof key (`cnf.jkt`).
+   */
+  readonly dpopClientId: string;
 }
 
 /**
@@ -208,6 +213,12 @@ export interface DevIssuer {
   mintServiceToken(options?: { scope?: string; alg?: DevSigningAlgorithm }): Promise<string>;
   /** A real opaque access token (the `opaque` service variant), which introspection can answer. */
   mintOpaqueToken(options?: { scope?: string }): Promise<string>;
+  /**
+   * A real DPoP-bound access token (RFC 9449) for the `dpopClientId` sibling: the token request carries
+   * a DPoP proof signed with `key` (a private JWK: EC P-256 for ES256, OKP Ed25519 for EdDSA), so the
+   * JWT's `cnf.jkt` is that key's thumbprint.
+   */
+  mintDpopToken(options: { key: JWK; scope?: string }): Promise<string>;
   /** New keys sign from now on; the previous ones stay published unless `retireOld` is true. */
   rotateKeys(options?: { retireOld?: boolean }): Promise<void>;
   /** Stops publishing every key that no longer signs. */

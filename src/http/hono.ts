@@ -144,6 +144,18 @@ export const requireOrg = guards.requireOrg;
  */
 export const requireAccess = guards.requireAccess;
 
+/**
+ * Step-up (RFC 9470): requires the token's `acr` to be one of `acr` and its `auth_time` to be at most
+ * `maxAgeSec` old. Otherwise 401 `authentication_insufficient` with
+ * `WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values="…", max_age=…`.
+ *
+ * @example
+ * ```ts
+ * app.post('/transfers', requireAuthentication({ acr: ['urn:example:mfa'], maxAgeSec: 300 }), handler);
+ * ```
+ */
+export const requireAuthentication = guards.requireAuthentication;
+
 function wrap(guard: Guard<HonoContextLike>, name: string): HonoMiddleware {
   return async function authplaneGuard(c, next) {
     const failure = await runGuard(

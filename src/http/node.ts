@@ -171,6 +171,18 @@ export const requireOrg = guards.requireOrg;
  */
 export const requireAccess = guards.requireAccess;
 
+/**
+ * Step-up (RFC 9470): requires the token's `acr` to be one of `acr` and its `auth_time` to be at most
+ * `maxAgeSec` old. Otherwise 401 `authentication_insufficient` with
+ * `WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values="…", max_age=…`.
+ *
+ * @example
+ * ```ts
+ * protect(requireAuthentication({ acr: ['urn:example:mfa'], maxAgeSec: 300 })(handler));
+ * ```
+ */
+export const requireAuthentication = guards.requireAuthentication;
+
 function wrap(guard: Guard<IncomingMessage>, name: string): Guarded {
   return (handler) => async (req, res) => {
     const failure = await runGuard(guard, req, req, new NodeRequestView(req), name);

@@ -8,6 +8,7 @@ import {
   createAuthorizer,
   type OrgRequirements,
 } from '../identity/authorizer';
+import { type AuthenticationRequirements, validateAuthentication } from '../identity/step-up';
 import type { IdentityPlane } from '../identity/types';
 
 /**
@@ -321,6 +322,7 @@ function validate(requirements: GuardRequirements, name: string): void {
       throw new TypeError(`${name}: ${field} must be non-empty strings`);
     }
   }
+  validateAuthentication(requirements, name);
 }
 
 /**
@@ -354,6 +356,8 @@ export interface GuardSet<Req, Out> {
   requireAnyRole(...roles: string[]): Out;
   requireOrg(source: OrgSource<Req>, requirements?: GuardRequirements): Out;
   requireAccess(requirements: GuardRequirements): Out;
+  /** RFC 9470 step-up: `acr` among the listed values and/or `auth_time` within `maxAgeSec`. */
+  requireAuthentication(requirements: AuthenticationRequirements): Out;
 }
 
 /**
@@ -378,5 +382,22 @@ export function defineGuards<Req, Out>(wrap: (guard: Guard<Req>, name: string) =
       wrap(orgGuard(source, requirements, 'requireOrg'), 'requireOrg'),
     requireAccess: (requirements: GuardRequirements) =>
       wrap(requirementsGuard<Req>(requirements, 'requireAccess'), 'requireAccess'),
+    requireAuthentication: (requirements: AuthenticationRequirements) =>
+      wrap(
+        requirementsGuard<Req>(stepUpOnly(requirements), 'requireAuthentication'),
+        'requireAuthentication',
+      ),
   });
+}
+
+// Only the step-up fields, and at least one of them: a guard that checks nothing is a wiring mistake.
+function stepUpOnly(requirements: AuthenticationRequirements): GuardRequirements {
+  if (!requirements || typeof requirements !== 'object') {
+    throw new TypeError('requireAuthentication: requirements must be an object');
+  }
+  const { acr, maxAgeSec } = requirements;
+  if (acr === undefined && maxAgeSec === undefined) {
+    throw new TypeError('requireAuthentication: name acr and/or maxAgeSec');
+  }
+  return { ...(acr !== undefined ? { acr } : {}), ...(maxAgeSec !== undefined ? { maxAgeSec } : {}) };
 }

@@ -3,6 +3,7 @@ import type { Principal } from '../core/principal';
 import type { Reason } from '../core/reasons';
 import { tenantGateOf } from '../core/tenant-gate';
 import { newTraceId } from '../core/trace';
+import { type AuthenticationRequirements, authenticationGap, validateAuthentication } from './step-up';
 
 /**
  * What a resource needs from a verified principal. Every listed condition must hold. Empty `scopes`
@@ -14,7 +15,7 @@ import { newTraceId } from '../core/trace';
  * const needs: Requirements = { scopes: ['sync:write'], anyRoles: ['admin', 'owner'], orgId: 'org_1' };
  * ```
  */
-export interface Requirements {
+export interface Requirements extends AuthenticationRequirements {
   /** Every one of these scopes. */
   readonly scopes?: readonly string[];
   /** At least one of these scopes. */
@@ -54,8 +55,9 @@ const ALLOWED: AuthorizeResult = Object.freeze({ ok: true });
 
 /**
  * Checks a verified principal against a resource's requirements. Pure and synchronous: no I/O, the same
- * answer for the same input. Checks run in this order and the first unmet one decides:
- * `orgId` (`org_mismatch`), `scopes`/`anyScopes` (`scope_insufficient`, with `failure.scope` listing the
+ * answer for the same input (step-up reads the clock). Checks run in this order and the first unmet one decides:
+ * `acr`/`maxAgeSec` against the `acr` and `auth_time` claims (`authentication_insufficient`, 401, RFC 9470
+ * challenge with `acr_values` and `max_age`), `orgId` (`org_mismatch`), `scopes`/`anyScopes` (`scope_insufficient`, with `failure.scope` listing the
  * required scopes for the RFC 6750 `scope=` attribute), `permissions`/`anyPermissions` (also
  * `scope_insufficient`), `roles`/`anyRoles` (`role_insufficient`).
  *
@@ -89,11 +91,14 @@ export function authorize(principal: Principal, requirements: Requirements = {})
   if (orgId !== undefined && typeof orgId !== 'string')
     throw new TypeError('authorize: orgId must be a string');
 
+  validateAuthentication(requirements, 'authorize');
+
   const deny = (
     reason: Reason,
     message: string,
     scope?: readonly string[],
     decidedBy?: string,
+    stepUp?: { acrValues?: readonly string[]; maxAgeSec?: number },
   ): AuthorizeResult =>
     Object.freeze({
       ok: false as const,
@@ -107,8 +112,15 @@ export function authorize(principal: Principal, requirements: Requirements = {})
             : newTraceId(),
         provider: decidedBy ?? (typeof principal.provider === 'string' ? principal.provider : null),
         realm: requirements.realm,
+        // RFC 9449 §7.1: a DPoP-bound token is answered in the DPoP scheme.
+        ...(dpopBound(principal) ? { scheme: 'DPoP' as const } : {}),
+        ...stepUp,
       }),
     });
+
+  // RFC 9470 step-up first: it is a 401 the client can fix by authenticating again.
+  const gap = authenticationGap(principal, requirements, Date.now());
+  if (gap) return deny('authentication_insufficient', gap.message, undefined, undefined, gap);
 
   if (orgId !== undefined && principal.orgId !== orgId) {
     return deny(
@@ -151,6 +163,11 @@ export function authorize(principal: Principal, requirements: Requirements = {})
     return deny('role_insufficient', 'The principal needs one of the listed roles');
   }
   return ALLOWED;
+}
+
+function dpopBound(principal: Principal): boolean {
+  const cnf = principal.claims?.cnf;
+  return !!cnf && typeof cnf === 'object' && typeof (cnf as { jkt?: unknown }).jkt === 'string';
 }
 
 function list(

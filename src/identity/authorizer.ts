@@ -308,6 +308,9 @@ export function createAuthorizer(options: AuthorizerOptions = {}): Authorizer {
       const delegated = authorize(principal, {
         scopes: base.scopes,
         anyScopes: base.anyScopes,
+        // Step-up (RFC 9470) is about the token's authentication event, whatever org is acted on.
+        acr: base.acr,
+        maxAgeSec: base.maxAgeSec,
         traceId,
         realm: base.realm,
       });

@@ -10,6 +10,8 @@ import { createPlane, type PlaneOptions } from './plane';
 import type { ProviderEntry, ProviderLoadContext } from './provider-entry';
 import { PROVIDERS } from './registry';
 import type { RevocationStore } from './revocation';
+import type { DpopOptions } from './sender/binding';
+import type { GetCertificate } from './sender/mtls';
 import type { IdentityAdapter, IdentityPlane } from './types';
 
 export { defineProvider, type ProviderEntry, type ProviderLoadContext } from './provider-entry';
@@ -96,6 +98,8 @@ export async function createIdentityPlaneFrom(
     apiKeys,
     apiKeySchemes: _apiKeySchemes,
     apiKeyHeader: _apiKeyHeader,
+    dpop: _dpop,
+    getCertificate: _getCertificate,
     ...adapterFields
   } = validated;
   const options = planeOptions(validated);
@@ -123,6 +127,9 @@ function planeOptions(config: Record<string, unknown>): PlaneOptions {
         : undefined,
     apiKeySchemes: Array.isArray(config.apiKeySchemes) ? (config.apiKeySchemes as string[]) : undefined,
     apiKeyHeader: typeof config.apiKeyHeader === 'string' ? config.apiKeyHeader : undefined,
+    dpop: config.dpop && typeof config.dpop === 'object' ? (config.dpop as DpopOptions) : undefined,
+    getCertificate:
+      typeof config.getCertificate === 'function' ? (config.getCertificate as GetCertificate) : undefined,
   };
 }
 

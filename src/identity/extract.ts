@@ -22,6 +22,8 @@ export type CredentialSource = 'authorization' | 'x-api-key';
 export interface ExtractedCredential {
   readonly token: string;
   readonly source: CredentialSource;
+  /** `'dpop'` when the token came with the DPoP scheme (RFC 9449 §7.1); absent for Bearer and API keys. */
+  readonly scheme?: 'dpop';
 }
 
 /**
@@ -42,6 +44,8 @@ export interface ExtractOptions {
   readonly apiKeySchemes?: readonly string[];
   /** The API key header, lower-case. Default `x-api-key`. */
   readonly apiKeyHeader?: string;
+  /** Also accept `Authorization: DPoP <token>` (a plane with `dpop` set). Default false. */
+  readonly dpop?: boolean;
 }
 
 /**
@@ -71,6 +75,8 @@ const BEARER = /^bearer +(\S.*)$/is;
 // `scheme SP something`: used only to count credentials in a comma-joined value.
 const CREDENTIAL_LIKE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S/;
 const OWS = /^[ \t]+|[ \t]+$/g;
+// RFC 9449 §7.1: `DPoP` SP token68 (scheme case-insensitive). Only the prefix is matched here.
+const DPOP = /^dpop +\S/i;
 
 /**
  * Takes the one credential of a request, following RFC 6750 §2.1 strictly:
@@ -130,6 +136,17 @@ export function extractCredential(request: RequestLike, options: ExtractOptions 
       'credentials_ambiguous',
       'Both an Authorization and an X-API-Key credential were presented',
     );
+  }
+  if (auth !== undefined && options.dpop === true && DPOP.test(auth)) {
+    // Capped before anything scans it; the spaces after the scheme are skipped by hand (no regex).
+    if (auth.length > maxTokenBytes + 256) {
+      throw new AuthRejection('credentials_malformed', `The credential exceeds ${maxTokenBytes} bytes`);
+    }
+    let start = 4;
+    while (auth.charCodeAt(start) === 0x20) start++;
+    const token = auth.slice(start);
+    checkToken(token, maxTokenBytes, 'The DPoP token is malformed');
+    return { token, source: 'authorization', scheme: 'dpop' };
   }
   if (auth !== undefined) {
     const keyToken = schemes && schemes.length > 0 ? apiKeySchemeToken(auth, schemes) : undefined;

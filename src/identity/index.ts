@@ -30,6 +30,18 @@ export {
   type RevocationLookup,
   type RevocationStore,
 } from './revocation';
+export type { DpopOptions } from './sender/binding';
+export { createDpopNonces, type DpopNonceOptions, type DpopNonces } from './sender/dpop-nonce';
+export { DPOP_ALGORITHMS, type DpopAlgorithm, MAX_DPOP_PROOF_BYTES } from './sender/dpop-proof';
+export {
+  createMemoryDpopReplayStore,
+  type DpopReplayStore,
+  type MemoryDpopReplayStoreOptions,
+} from './sender/dpop-replay';
+export { type ClientCertificate, certificateThumbprint, type GetCertificate } from './sender/mtls';
+export type { PublicUrl } from './sender/request-target';
+export { jwkThumbprint } from './sender/thumbprint';
+export type { AuthenticationRequirements } from './step-up';
 export type {
   AdapterContext,
   IdentityAdapter,

@@ -8,6 +8,8 @@ import { activeTracer, endDecisionSpan, spanTraceId, startDecisionSpan } from '.
 import { keyServiceOf } from './api-key-routing';
 import { checkToken, DEFAULT_MAX_TOKEN_BYTES, extractCredential } from './extract';
 import { createMemoryRevocationStore, type RevocationStore } from './revocation';
+import { createSenderConstraints, type DpopOptions, type Presentation } from './sender/binding';
+import type { GetCertificate } from './sender/mtls';
 import type { IdentityAdapter, IdentityPlane, RequestLike, RevocationTarget, VerifyOptions } from './types';
 
 /**
@@ -38,6 +40,16 @@ export interface PlaneOptions {
   readonly apiKeySchemes?: readonly string[];
   /** The API key header (default `X-API-Key`). */
   readonly apiKeyHeader?: string;
+  /**
+   * Accept DPoP-bound tokens (RFC 9449) with the `DPoP` scheme and a proof; see `DpopOptions`. Without
+   * it the DPoP scheme is `credentials_malformed` and DPoP-bound tokens are refused.
+   */
+  readonly dpop?: DpopOptions;
+  /**
+   * The TLS client certificate of a request, for certificate-bound tokens (RFC 8705 `cnf.x5t#S256`).
+   * Without it such tokens are refused.
+   */
+  readonly getCertificate?: GetCertificate;
 }
 
 // A caller-supplied trace id is echoed in a response header, so it must be a single header-safe token.
@@ -76,6 +88,13 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
   const store = options.revocation ?? createMemoryRevocationStore({ clock: options.clock });
   const telemetry = options.telemetry;
   const auditor = createAuditor(options.audit, { clock: options.clock });
+  // Sender-constrained tokens (cnf): checked here, where every adapter's principal passes.
+  const constraints = createSenderConstraints({
+    dpop: options.dpop,
+    getCertificate: options.getCertificate,
+    clock: options.clock,
+  });
+  const dpopAlgs = constraints.dpopAlgs;
   let closed = false;
 
   // Metrics, span end and audit for one decision. Never throws: telemetry cannot change a result.
@@ -156,22 +175,29 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     if (signal?.aborted) throw new AuthRejection('provider_unavailable', 'The verification was aborted');
   };
 
-  const fail = (err: unknown, traceId: string, decidedBy: string | null): AuthResult => ({
+  const fail = (err: unknown, traceId: string, decidedBy: string | null, dpopScheme = false): AuthResult => ({
     ok: false,
-    failure: failureFromError(err, { traceId, provider: decidedBy, realm }),
+    failure: failureFromError(err, {
+      traceId,
+      provider: decidedBy,
+      realm,
+      dpopAlgs,
+      ...(dpopScheme ? { scheme: 'DPoP' as const } : {}),
+    }),
   });
 
   // Shared tail of authenticate and verify, once the token is known to be well-formed. One async frame
   // and one await per decision on the hot path (a cached key, an empty revocation store): the adapter's
   // promise is awaited here and the decision is observed here, not by further wrappers.
   const decide = async (
-    token: string,
+    presentation: Presentation,
     traceId: string,
     signal: AbortSignal | undefined,
     started: number,
     span: Span | undefined,
   ): Promise<AuthResult> => {
     let result: AuthResult;
+    const token = presentation.token;
     try {
       throwIfUnusable(signal);
       // Promise.resolve: a misbehaving adapter that returns a plain value still goes through the checks.
@@ -192,11 +218,14 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
           throw new AuthRejection('token_revoked');
         }
       }
+      // null (no await) for an unbound token presented as Bearer: the hot path.
+      const bound = constraints.check(principal, presentation, signal);
+      if (bound) await raceAbort(bound, signal);
       throwIfUnusable(signal);
       result = { ok: true, principal, traceId };
     } catch (err) {
       // An API key refused by the key service in front of the adapter is that service's decision.
-      result = fail(err, traceId, keyServiceOf(err) ?? provider);
+      result = fail(err, traceId, keyServiceOf(err) ?? provider, presentation.scheme === 'dpop');
     }
     observe(result, started, span);
     return result;
@@ -219,14 +248,19 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     } catch (err) {
       return settle(fail(err, traceId ?? newTraceId(), provider), started, span);
     }
-    let token: string;
+    let presentation: Presentation;
     try {
-      token = extractCredential(request, extractOptions).token;
+      const credential = extractCredential(request, extractOptions);
+      presentation = {
+        token: credential.token,
+        scheme: credential.scheme ?? (credential.source === 'authorization' ? 'bearer' : null),
+        request,
+      };
     } catch (err) {
       // Decided before any adapter was reached.
       return settle(fail(err, traceId, null), started, span);
     }
-    return decide(token, traceId, signal, started, span);
+    return decide(presentation, traceId, signal, started, span);
   };
 
   const verifyWith = (
@@ -250,11 +284,12 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     } catch (err) {
       return settle(fail(err, traceId, null), started, span);
     }
-    return decide(token, traceId, signal, started, span);
+    return decide({ token, scheme: null, request: null }, traceId, signal, started, span);
   };
 
   const extractOptions = {
     maxTokenBytes,
+    dpop: constraints.acceptsDpop,
     ...(options.apiKeySchemes ? { apiKeySchemes: options.apiKeySchemes } : {}),
     ...(options.apiKeyHeader ? { apiKeyHeader: options.apiKeyHeader.toLowerCase() } : {}),
   };
@@ -294,7 +329,7 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      const results = await Promise.allSettled([adapter.close?.(), store.close()]);
+      const results = await Promise.allSettled([adapter.close?.(), store.close(), constraints.close()]);
       const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (rejected) throw rejected.reason;
     },

@@ -63,7 +63,9 @@ export type PlaneOnlyField =
   | 'telemetry'
   | 'apiKeys'
   | 'apiKeySchemes'
-  | 'apiKeyHeader';
+  | 'apiKeyHeader'
+  | 'dpop'
+  | 'getCertificate';
 
 /**
  * Types a registry entry against its schema: `load` receives that schema's validated output.

@@ -28,6 +28,10 @@ export interface NodeRequestLike {
   readonly rawHeaders?: readonly string[];
   /** Path and query (`/items?x=1`), used to detect a token in the query string. */
   readonly url?: string;
+  /** The HTTP method: a DPoP proof's `htm` must equal it. */
+  readonly method?: string;
+  /** Express keeps the full path here when a mounted router rewrote `url`; a DPoP `htu` is matched against it. */
+  readonly originalUrl?: string;
 }
 
 /** Per-call options of `authenticate` and `verify`. */

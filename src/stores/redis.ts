@@ -302,3 +302,52 @@ export async function createRedisInvalidationChannel(
     },
   });
 }
+
+/** Options of {@link createRedisDpopReplayStore}. */
+export interface RedisDpopReplayStoreOptions extends RedisConnectionOptions {
+  /** Prefix of the replay keys. Default `authplane:dpop:`. */
+  readonly keyPrefix?: string;
+}
+
+/**
+ * A shared `DpopReplayStore` in Redis: each accepted DPoP proof is one `SET NX EX` key that lives as long
+ * as the proof could pass the `iat` window, so a proof replayed to any instance is refused
+ * (`dpop_replayed`) and the keys clean themselves. An outage is `provider_unavailable`, never an accept.
+ *
+ * @example
+ * ```ts
+ * const replayStore = await createRedisDpopReplayStore({ url: process.env.REDIS_URL });
+ * const plane = await createIdentityPlane({ provider: 'oidc', issuer, audience, dpop: { replayStore } });
+ * ```
+ */
+export async function createRedisDpopReplayStore(
+  options: RedisDpopReplayStoreOptions,
+): Promise<{ use(key: string, ttlSec: number): Promise<boolean>; close(): Promise<void> }> {
+  const owned = !options.client;
+  const client = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
+  if (owned) {
+    try {
+      await client.connect();
+    } catch (err) {
+      client.disconnect();
+      throw toStoreError(err, 'connecting to Redis');
+    }
+  }
+  const prefix = options.keyPrefix ?? 'authplane:dpop:';
+  let closed = false;
+  return Object.freeze({
+    async use(key: string, ttlSec: number): Promise<boolean> {
+      try {
+        const answer = await client.set(`${prefix}${key}`, '1', 'EX', Math.max(1, Math.ceil(ttlSec)), 'NX');
+        return answer === 'OK';
+      } catch (err) {
+        throw unavailable(err, 'DPoP replay store');
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (owned) await client.quit().catch(() => client.disconnect());
+    },
+  });
+}

@@ -38,7 +38,11 @@ export type Starter = (plane: IdentityPlane, authorizer?: Authorizer) => Promise
  *   GET  /orgs/:orgId/admin           org from the route, role admin (in that org)
  *   GET  /header-org                  org from x-org-id
  *   GET  /token-org                   the token's own org
+ *   GET  /step-up                     acr urn:authplane:mfa within 300 s (RFC 9470)
  */
+/** What the /step-up route requires. */
+export const STEP_UP = { acr: ['urn:authplane:mfa'], maxAgeSec: 300 } as const;
+
 const body = (principal: { subject: string; orgId: string | null } | null | undefined, extra = {}) =>
   JSON.stringify({ subject: principal?.subject ?? null, orgId: principal?.orgId ?? null, ...extra });
 
@@ -67,6 +71,9 @@ export const startExpress: Starter = async (plane, authorizer) => {
     res.type('json').send(body(req.auth));
   });
   app.get('/token-org', ex.requireOrg('token'), (req, res) => {
+    res.type('json').send(body(req.auth));
+  });
+  app.get('/step-up', ex.requireAuthentication(STEP_UP), (req, res) => {
     res.type('json').send(body(req.auth));
   });
   return listen(createServer(app));
@@ -105,6 +112,9 @@ export const startFastify: Starter = async (plane, authorizer) => {
     api.get('/token-org', { onRequest: fy.requireOrg('token') }, async (request, reply) =>
       reply.type('application/json').send(body(request.auth)),
     );
+    api.get('/step-up', { onRequest: fy.requireAuthentication(STEP_UP) }, async (request, reply) =>
+      reply.type('application/json').send(body(request.auth)),
+    );
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
@@ -129,6 +139,7 @@ export const startHono: Starter = async (plane, authorizer) => {
   );
   api.get('/header-org', ho.requireOrg({ header: 'x-org-id' }), (c) => send(body(c.var.auth)));
   api.get('/token-org', ho.requireOrg('token'), (c) => send(body(c.var.auth)));
+  api.get('/step-up', ho.requireAuthentication(STEP_UP), (c) => send(body(c.var.auth)));
   app.route('/', api);
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
@@ -194,6 +205,11 @@ export const startNode: Starter = async (plane, authorizer) => {
       method: 'GET',
       pattern: /^\/token-org$/,
       handler: protect(nd.requireOrg('token')((req, res) => json(res, body(req.auth)))),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/step-up$/,
+      handler: protect(nd.requireAuthentication(STEP_UP)((req, res) => json(res, body(req.auth)))),
     },
   ];
   const server = createServer((req: Req, res) => {

@@ -338,7 +338,6 @@ describe('claim mapping (claimsToPrincipal)', () => {
     [{ scope: 5 }, 'claims_invalid'],
     [{ org_id: 9 }, 'claims_invalid'],
     [{ sid: false }, 'claims_invalid'],
-    [{ cnf: { jkt: 'x' } }, 'token_type_mismatch'],
   ])('%o -> %s', (claims, reason) => {
     expect(() => map(claims)).toThrow(expect.objectContaining({ reason }));
   });
