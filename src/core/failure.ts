@@ -110,6 +110,8 @@ export interface FailureInit {
   retryAfterSec?: number;
   /** `realm` of the challenge; omitted when not set. */
   realm?: string;
+  /** RFC 9728 `resource_metadata` of the challenge (the protected resource metadata URL); omitted when not set. */
+  resourceMetadata?: string;
 }
 
 /**
@@ -132,7 +134,15 @@ export function createFailure(init: FailureInit): AuthFailure {
     traceId: init.traceId,
     provider: init.provider ?? null,
     challenge:
-      status === 503 ? null : bearerChallenge({ error, message, scope: init.scope, realm: init.realm }),
+      status === 503
+        ? null
+        : bearerChallenge({
+            error,
+            message,
+            scope: init.scope,
+            realm: init.realm,
+            resourceMetadata: init.resourceMetadata,
+          }),
     ...(init.scope ? { scope: Object.freeze([...init.scope]) } : {}),
     ...(status === 503 ? { retryAfterSec: init.retryAfterSec ?? 5 } : {}),
   };
@@ -151,7 +161,7 @@ export function createFailure(init: FailureInit): AuthFailure {
  */
 export function failureFromError(
   err: unknown,
-  context: { traceId: string; provider: string | null; realm?: string },
+  context: { traceId: string; provider: string | null; realm?: string; resourceMetadata?: string },
 ): AuthFailure {
   if (err instanceof AuthRejection) {
     return createFailure({
@@ -160,6 +170,7 @@ export function failureFromError(
       traceId: context.traceId,
       provider: context.provider,
       realm: context.realm,
+      resourceMetadata: context.resourceMetadata,
       scope: err.scope,
       retryAfterSec: err.retryAfterSec,
     });
@@ -170,6 +181,52 @@ export function failureFromError(
     provider: context.provider,
     realm: context.realm,
   });
+}
+
+/**
+ * The same failure with RFC 9728 `resource_metadata="…"` added to its challenge, for failures built
+ * without it (guards, `authorize`). A 503 (no challenge) and a challenge that already names a
+ * `resource_metadata` are returned unchanged. Every scheme of a multi-scheme challenge
+ * (`Bearer …, DPoP …`) keeps its own parameters; the URL is appended to the first one's.
+ *
+ * @example
+ * ```ts
+ * const failure = withResourceMetadata(check.failure, 'https://api.example/.well-known/oauth-protected-resource');
+ * failure.challenge; // 'Bearer error="insufficient_scope", …, resource_metadata="https://api.example/…"'
+ * ```
+ */
+export function withResourceMetadata(failure: AuthFailure, url: string | undefined): AuthFailure {
+  const challenge = failure.challenge;
+  if (!url || !challenge || challenge.includes('resource_metadata=')) return failure;
+  const param = `resource_metadata="${quotable(url)}"`;
+  return Object.freeze({ ...failure, challenge: appendParam(challenge, param) });
+}
+
+// Appends an auth-param to the first challenge of a WWW-Authenticate value: `Bearer` becomes
+// `Bearer p`, `Bearer a="1", DPoP b="2"` becomes `Bearer a="1", p, DPoP b="2"`. One linear scan: a new
+// challenge starts after a comma (outside quotes) with a token followed by a space or the end, where a
+// parameter's token is followed by `=`.
+function appendParam(challenge: string, param: string): string {
+  let end = challenge.length;
+  let quoted = false;
+  for (let i = 0; i < challenge.length; i++) {
+    const c = challenge[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === '\\' && quoted) i++;
+    else if (c === ',' && !quoted) {
+      let j = i + 1;
+      while (challenge[j] === ' ') j++;
+      const token = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+/.exec(challenge.slice(j, j + 64));
+      const after = token ? challenge[j + token[0].length] : '=';
+      if (after === ' ' || after === undefined) {
+        end = i;
+        break;
+      }
+    }
+  }
+  const first = challenge.slice(0, end);
+  const joined = first.includes(' ') ? `${first}, ${param}` : `${first} ${param}`;
+  return joined + challenge.slice(end);
 }
 
 /**
@@ -187,6 +244,8 @@ export function bearerChallenge(options: {
   message?: string;
   scope?: readonly string[] | undefined;
   realm?: string | undefined;
+  /** RFC 9728: where the protected resource metadata is published. */
+  resourceMetadata?: string | undefined;
 }): string {
   const params: string[] = [];
   if (options.realm) params.push(`realm="${quotable(options.realm)}"`);
@@ -195,6 +254,7 @@ export function bearerChallenge(options: {
     if (options.message) params.push(`error_description="${quotable(options.message)}"`);
   }
   if (options.scope && options.scope.length > 0) params.push(`scope="${quotable(options.scope.join(' '))}"`);
+  if (options.resourceMetadata) params.push(`resource_metadata="${quotable(options.resourceMetadata)}"`);
   return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
 }
 

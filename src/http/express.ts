@@ -11,9 +11,11 @@
 import type { Request, RequestHandler } from 'express';
 import type { Principal } from '../core/principal';
 import type { IdentityPlane } from '../identity/types';
+import { metadataEndpoint, type ResourceMetadataHandlerOptions } from './metadata';
 import { writeFailure } from './node';
 import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
+export type { ResourceMetadataHandlerOptions } from './metadata';
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
 
@@ -45,6 +47,30 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
     req.auth = result.principal;
     bind(req, result.principal, result.traceId);
     next();
+  };
+}
+
+/**
+ * Serves the plane's RFC 9728 protected resource metadata at its path-aware well-known path
+ * (`/.well-known/oauth-protected-resource{/path}` of `resource`) and passes every other request on.
+ * Mount it before `authenticate`: the document is public. The document is built once, here, so a
+ * missing `resource` fails at start-up.
+ *
+ * @example
+ * ```ts
+ * app.use(resourceMetadata(plane, { resource: 'https://api.example/mcp', scopesSupported: ['read'] }));
+ * app.use('/mcp', authenticate(plane));
+ * ```
+ */
+export function resourceMetadata(
+  plane: IdentityPlane,
+  options?: ResourceMetadataHandlerOptions,
+): RequestHandler {
+  const endpoint = metadataEndpoint(plane, options);
+  return function authplaneResourceMetadata(req, res, next) {
+    if (req.path !== endpoint.path) return next();
+    const { status, headers, body } = endpoint.answer(req.method);
+    res.writeHead(status, headers).end(body);
   };
 }
 

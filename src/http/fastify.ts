@@ -13,8 +13,10 @@ import type { AuthFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
 import { toHttp } from '../core/response';
 import type { IdentityPlane } from '../identity/types';
+import { metadataEndpoint, type ResourceMetadataHandlerOptions } from './metadata';
 import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
+export type { ResourceMetadataHandlerOptions } from './metadata';
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
 
@@ -71,6 +73,37 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
     [Symbol.for('skip-override')]: true,
     [Symbol.for('fastify.display-name')]: 'authplane',
   });
+}
+
+/**
+ * A plugin adding the route of the plane's RFC 9728 protected resource metadata, at its path-aware
+ * well-known path (`/.well-known/oauth-protected-resource{/path}` of `resource`; GET, HEAD and a CORS
+ * OPTIONS). Register it outside the scope of `authenticate`: the document is public. The document is
+ * built once, here, so a missing `resource` fails at start-up.
+ *
+ * @example
+ * ```ts
+ * await app.register(resourceMetadata(plane, { resource: 'https://api.example/mcp' }));
+ * await app.register(async (api) => { await api.register(authenticate(plane)); });
+ * ```
+ */
+export function resourceMetadata(
+  plane: IdentityPlane,
+  options?: ResourceMetadataHandlerOptions,
+): FastifyPluginAsync {
+  const endpoint = metadataEndpoint(plane, options);
+  return async (fastify) => {
+    fastify.route({
+      method: ['GET', 'HEAD', 'OPTIONS'],
+      url: endpoint.path,
+      // HEAD is declared explicitly; Fastify must not add its own.
+      exposeHeadRoute: false,
+      handler: async (request, reply) => {
+        const { status, headers, body } = endpoint.answer(request.method);
+        return reply.code(status).headers(headers).send(body === '' ? undefined : body);
+      },
+    });
+  };
 }
 
 const guards = defineGuards(wrap);

@@ -18,6 +18,8 @@ import type { AuditHook } from '../telemetry/audit';
 import { recordJwksFetch, type TelemetryOptions } from '../telemetry/metrics';
 import { routeApiKeys } from './api-key-routing';
 import { createPlane, type PlaneOptions } from './plane';
+import type { ResourceDescription, ResourceMetadataOptions } from './resource-metadata';
+import { describeResource } from './resource-servers';
 import type { RevocationStore } from './revocation';
 import type { IdentityAdapter, IdentityPlane } from './types';
 
@@ -65,7 +67,15 @@ export interface ProviderLoadContext {
 }
 
 /** Fields only the plane uses; adapters never see them. */
-type PlaneOnlyField = 'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys';
+type PlaneOnlyField =
+  | 'revocation'
+  | 'flags'
+  | 'audit'
+  | 'telemetry'
+  | 'apiKeys'
+  | 'resourceMetadata'
+  | 'resourceMetadataUrl'
+  | 'audienceMode';
 
 /**
  * Types a registry entry against its schema: `load` receives that schema's validated output.
@@ -221,6 +231,9 @@ export async function createIdentityPlaneFrom(
     audit: _audit,
     telemetry: _telemetry,
     apiKeys,
+    resourceMetadata: _resourceMetadata,
+    resourceMetadataUrl: _resourceMetadataUrl,
+    audienceMode: _audienceMode,
     ...adapterFields
   } = validated;
   const options = planeOptions(validated);
@@ -235,7 +248,20 @@ export async function createIdentityPlaneFrom(
 }
 
 function planeOptions(config: Record<string, unknown>): PlaneOptions {
+  const resource: ResourceDescription = describeResource(config);
+  const audienceMode = config.audienceMode === 'exact' ? 'exact' : 'any';
+  if (audienceMode === 'exact' && resource.audiences.length === 0) {
+    throw new ConfigError(
+      'audienceMode',
+      `'exact' needs a configured audience, and provider "${String(config.provider)}" has none`,
+    );
+  }
   return {
+    resource,
+    audienceMode,
+    resourceMetadata: (config.resourceMetadata as ResourceMetadataOptions | undefined) ?? undefined,
+    resourceMetadataUrl:
+      typeof config.resourceMetadataUrl === 'string' ? config.resourceMetadataUrl : undefined,
     revocation: config.revocation as RevocationStore | undefined,
     realm: typeof config.realm === 'string' ? config.realm : undefined,
     maxTokenBytes: typeof config.maxTokenBytes === 'number' ? config.maxTokenBytes : undefined,

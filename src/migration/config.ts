@@ -9,7 +9,14 @@ import type { RoutingOptions } from './routing';
 /** The migration config as `load` receives it: the plane-only fields are gone. */
 type MigrationAdapterConfig = Omit<
   MigrationPlaneConfig,
-  'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys'
+  | 'revocation'
+  | 'flags'
+  | 'audit'
+  | 'telemetry'
+  | 'apiKeys'
+  | 'resourceMetadata'
+  | 'resourceMetadataUrl'
+  | 'audienceMode'
 >;
 
 /**
