@@ -100,7 +100,10 @@ export function resourceMetadata(
       exposeHeadRoute: false,
       handler: async (request, reply) => {
         const { status, headers, body } = endpoint.answer(request.method);
-        return reply.code(status).headers(headers).send(body === '' ? undefined : body);
+        return reply
+          .code(status)
+          .headers(headers)
+          .send(body === '' ? undefined : body);
       },
     });
   };

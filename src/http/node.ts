@@ -122,7 +122,9 @@ export function writeFailure(res: ServerResponse, failure: AuthFailure): void {
 export function resourceMetadata(
   plane: IdentityPlane,
   options?: ResourceMetadataHandlerOptions,
-): <Req extends IncomingMessage>(handler: NodeHandler<Req>) => (req: Req, res: ServerResponse) => Promise<void> {
+): <Req extends IncomingMessage>(
+  handler: NodeHandler<Req>,
+) => (req: Req, res: ServerResponse) => Promise<void> {
   const endpoint = metadataEndpoint(plane, options);
   return (handler) => async (req, res) => {
     if (pathOf(req.url) !== endpoint.path) {

@@ -174,7 +174,12 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
 
   const fail = (err: unknown, traceId: string, decidedBy: string | null): AuthResult => ({
     ok: false,
-    failure: failureFromError(err, { traceId, provider: decidedBy, realm, resourceMetadata: resourceMetadataUrl }),
+    failure: failureFromError(err, {
+      traceId,
+      provider: decidedBy,
+      realm,
+      resourceMetadata: resourceMetadataUrl,
+    }),
   });
 
   // Shared tail of authenticate and verify, once the token is known to be well-formed. One async frame
@@ -317,11 +322,14 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
 
 function exactAudienceSet(options: PlaneOptions): ReadonlySet<string> | null {
   const mode = options.audienceMode ?? 'any';
-  if (mode !== 'any' && mode !== 'exact') throw new TypeError("createPlane: audienceMode must be 'any' or 'exact'");
+  if (mode !== 'any' && mode !== 'exact')
+    throw new TypeError("createPlane: audienceMode must be 'any' or 'exact'");
   if (mode === 'any') return null;
   const audiences = options.resource?.audiences ?? [];
   if (audiences.length === 0) {
-    throw new TypeError("createPlane: audienceMode 'exact' needs the resource's audiences (resource.audiences)");
+    throw new TypeError(
+      "createPlane: audienceMode 'exact' needs the resource's audiences (resource.audiences)",
+    );
   }
   return new Set(audiences);
 }

@@ -75,7 +75,8 @@ function clerkIssuer(publishableKey: unknown): string[] {
 function dpopOf(dpop: unknown): ResourceDescription['dpop'] {
   if (!dpop || typeof dpop !== 'object') return undefined;
   const { algorithms, required } = dpop as { algorithms?: unknown; required?: unknown };
-  const algs = Array.isArray(algorithms) && algorithms.length > 0 ? list(algorithms) : DEFAULT_DPOP_ALGORITHMS;
+  const algs =
+    Array.isArray(algorithms) && algorithms.length > 0 ? list(algorithms) : DEFAULT_DPOP_ALGORITHMS;
   return Object.freeze({ algorithms: Object.freeze([...algs]), required: required === true });
 }
 
