@@ -184,7 +184,7 @@ describe.each(FRAMEWORKS)('%s', (_name, start) => {
     const bad = await fetch(`${server.url}/items`, { headers: { authorization: `Bearer ${token}x` } });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toMatch(
-      new RegExp(`^Bearer error="invalid_token", .*resource_metadata="${escape(METADATA_URL)}"$`),
+      new RegExp(`^Bearer error="invalid_token", .*resource_metadata="${escapeRegExp(METADATA_URL)}"$`),
     );
 
     const foreign = await signed({ aud: OTHER });
@@ -350,6 +350,6 @@ describe('the migration plane', () => {
   });
 });
 
-function escape(value: string): string {
+function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
