@@ -160,3 +160,17 @@ describe('describeResource', () => {
     ).toEqual(['https://old.auth0.com/', 'https://id.example']);
   });
 });
+
+describe('loadConfig', () => {
+  it('reads the RFC 9728 metadata URL and the audience mode from the environment', async () => {
+    const { loadConfig } = await import('../../src/config/env');
+    const config = loadConfig({
+      AUTHPLANE_ISSUER: 'https://id.example',
+      AUTHPLANE_AUDIENCE: 'https://api.example/mcp',
+      AUTHPLANE_RESOURCE_METADATA_URL: 'https://api.example/.well-known/oauth-protected-resource/mcp',
+      AUTHPLANE_AUDIENCE_MODE: 'exact',
+    }) as Record<string, unknown>;
+    expect(config.resourceMetadataUrl).toBe('https://api.example/.well-known/oauth-protected-resource/mcp');
+    expect(config.audienceMode).toBe('exact');
+  });
+});
