@@ -22,6 +22,7 @@ export const ENTRIES = {
   './hono': 'src/http/hono.ts',
   './integration': 'src/integration/index.ts',
   './nango': 'providers/nango/index.ts',
+  './mcp': 'src/mcp/index.ts',
 } as const;
 
 /** The `authplane` command, built beside the library entries. */
@@ -37,6 +38,7 @@ export const EXTERNAL = [
   'express',
   'fastify',
   'hono',
+  '@modelcontextprotocol/sdk',
 ];
 
 /** `./stores/sqlite` -> `stores/sqlite`, `.` -> `index`: the file name under dist/. */

@@ -44,6 +44,7 @@ export {
   DEFAULT_MESSAGES,
   type FailureInit,
   failureFromError,
+  withResourceMetadata,
 } from './core/failure';
 export { type AuthMethod, freezePrincipal, type Principal, type PrincipalKind } from './core/principal';
 export { isReason, REASON_CODES, REASONS, type Reason, type Rfc6750Error } from './core/reasons';
@@ -72,6 +73,14 @@ export {
   extractCredential,
 } from './identity/extract';
 export { createPlane, type PlaneOptions } from './identity/plane';
+export {
+  type ProtectedResourceMetadata,
+  RESOURCE_METADATA_PREFIX,
+  type ResourceDescription,
+  type ResourceMetadataOptions,
+  resourceMetadataPath,
+  resourceMetadataUrlFor,
+} from './identity/resource-metadata';
 export {
   createMemoryRevocationStore,
   type MemoryRevocationStoreOptions,

@@ -32,6 +32,8 @@ export const ENV_VARIABLES = Object.freeze({
   timeoutMs: 'AUTHPLANE_TIMEOUT_MS',
   maxTokenBytes: 'AUTHPLANE_MAX_TOKEN_BYTES',
   realm: 'AUTHPLANE_REALM',
+  resourceMetadataUrl: 'AUTHPLANE_RESOURCE_METADATA_URL',
+  audienceMode: 'AUTHPLANE_AUDIENCE_MODE',
   // provider=legacy (AUTHPLANE_ISSUER, AUTHPLANE_AUDIENCE, AUTHPLANE_ALGORITHMS, AUTHPLANE_TOKEN_TYPE apply too)
   secret: 'AUTHPLANE_LEGACY_SECRET',
   secretEncoding: 'AUTHPLANE_LEGACY_SECRET_ENCODING',
@@ -84,6 +86,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * | `AUTHPLANE_TIMEOUT_MS` | `timeoutMs` | integer |
  * | `AUTHPLANE_MAX_TOKEN_BYTES` | `maxTokenBytes` | integer |
  * | `AUTHPLANE_REALM` | `realm` | string |
+ * | `AUTHPLANE_RESOURCE_METADATA_URL` | `resourceMetadataUrl` | URL named by every 401/403 challenge (RFC 9728) |
+ * | `AUTHPLANE_AUDIENCE_MODE` | `audienceMode` | `any` (default) or `exact` |
  * | `AUTHPLANE_LEGACY_SECRET` | `secret` (legacy) | HS256 secret, at least 32 bytes |
  * | `AUTHPLANE_LEGACY_SECRET_ENCODING` | `secretEncoding` (legacy) | `utf8` (default), `base64`, `base64url`, `hex` (a binary `SIGNING_KEY`) |
  * | `AUTHPLANE_LEGACY_PREVIOUS_SECRET` | `secrets: [value]` (legacy) | the old key, still accepted during a rotation (same encoding) |
@@ -155,6 +159,9 @@ export function loadConfig(env: Env = process.env): IdentityConfigInput {
   set('timeoutMs', number(read(v.timeoutMs), v.timeoutMs, true));
   set('maxTokenBytes', number(read(v.maxTokenBytes), v.maxTokenBytes, true));
   set('realm', read(v.realm));
+  // Validated by the plane schema (a URL; 'any' | 'exact'), which names the field.
+  set('resourceMetadataUrl', read(v.resourceMetadataUrl));
+  set('audienceMode', read(v.audienceMode));
   if (provider === 'legacy') {
     set('secret', read(v.secret));
     set('secretEncoding', read(v.secretEncoding));

@@ -502,6 +502,27 @@ export const planeFieldsShape = {
     .optional(),
   /** Sender-constrained tokens: `dpop` (RFC 9449) and `getCertificate` (RFC 8705). */
   ...senderFieldsShape,
+  /** RFC 9728: when set, every 401/403 challenge carries `resource_metadata="<url>"`. */
+  resourceMetadataUrl: url.optional(),
+  /** Defaults of `plane.resourceMetadata()` (RFC 9728 document fields). */
+  resourceMetadata: z
+    .object({
+      /** The URL clients use (behind a proxy: the public one). Default: the audience, when one URL. */
+      resource: url.optional(),
+      authorizationServers: z.array(url).min(1).optional(),
+      scopesSupported: z.array(z.string().min(1)).optional(),
+      resourceName: z.string().min(1).optional(),
+      resourceDocumentation: url.optional(),
+      resourcePolicyUri: url.optional(),
+      resourceTosUri: url.optional(),
+    })
+    .strict()
+    .optional(),
+  /**
+   * `'any'` (default): a token is accepted when one of its `aud` values is configured. `'exact'`: a
+   * token whose `aud` also names another resource is `audience_mismatch`.
+   */
+  audienceMode: z.enum(['any', 'exact']).default('any'),
 };
 
 function isApiKeys(value: unknown): value is ApiKeys {

@@ -135,6 +135,8 @@ export interface FailureInit {
   acrValues?: readonly string[];
   /** RFC 9470 `max_age` of an `insufficient_user_authentication` challenge. */
   maxAgeSec?: number;
+  /** RFC 9728 `resource_metadata` of the challenge (the protected resource metadata URL); omitted when not set. */
+  resourceMetadata?: string;
 }
 
 /**
@@ -184,6 +186,7 @@ export function failureFromError(
     realm?: string;
     scheme?: 'Bearer' | 'DPoP';
     dpopAlgs?: readonly string[];
+    resourceMetadata?: string;
   },
 ): AuthFailure {
   if (err instanceof AuthRejection) {
@@ -193,6 +196,7 @@ export function failureFromError(
       traceId: context.traceId,
       provider: context.provider,
       realm: context.realm,
+      resourceMetadata: context.resourceMetadata,
       scope: err.scope,
       retryAfterSec: err.retryAfterSec,
       scheme: context.scheme,
@@ -206,6 +210,52 @@ export function failureFromError(
     provider: context.provider,
     realm: context.realm,
   });
+}
+
+/**
+ * The same failure with RFC 9728 `resource_metadata="…"` added to its challenge, for failures built
+ * without it (guards, `authorize`). A 503 (no challenge) and a challenge that already names a
+ * `resource_metadata` are returned unchanged. Every scheme of a multi-scheme challenge
+ * (`Bearer …, DPoP …`) keeps its own parameters; the URL is appended to the first one's.
+ *
+ * @example
+ * ```ts
+ * const failure = withResourceMetadata(check.failure, 'https://api.example/.well-known/oauth-protected-resource');
+ * failure.challenge; // 'Bearer error="insufficient_scope", …, resource_metadata="https://api.example/…"'
+ * ```
+ */
+export function withResourceMetadata(failure: AuthFailure, url: string | undefined): AuthFailure {
+  const challenge = failure.challenge;
+  if (!url || !challenge || challenge.includes('resource_metadata=')) return failure;
+  const param = `resource_metadata="${quotable(url)}"`;
+  return Object.freeze({ ...failure, challenge: appendParam(challenge, param) });
+}
+
+// Appends an auth-param to the first challenge of a WWW-Authenticate value: `Bearer` becomes
+// `Bearer p`, `Bearer a="1", DPoP b="2"` becomes `Bearer a="1", p, DPoP b="2"`. One linear scan: a new
+// challenge starts after a comma (outside quotes) with a token followed by a space or the end, where a
+// parameter's token is followed by `=`.
+function appendParam(challenge: string, param: string): string {
+  let end = challenge.length;
+  let quoted = false;
+  for (let i = 0; i < challenge.length; i++) {
+    const c = challenge[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === '\\' && quoted) i++;
+    else if (c === ',' && !quoted) {
+      let j = i + 1;
+      while (challenge[j] === ' ') j++;
+      const token = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+/.exec(challenge.slice(j, j + 64));
+      const after = token ? challenge[j + token[0].length] : '=';
+      if (after === ' ' || after === undefined) {
+        end = i;
+        break;
+      }
+    }
+  }
+  const first = challenge.slice(0, end);
+  const joined = first.includes(' ') ? `${first}, ${param}` : `${first} ${param}`;
+  return joined + challenge.slice(end);
 }
 
 /**
@@ -223,6 +273,8 @@ export function bearerChallenge(options: {
   message?: string;
   scope?: readonly string[] | undefined;
   realm?: string | undefined;
+  /** RFC 9728: where the protected resource metadata is published. */
+  resourceMetadata?: string | undefined;
 }): string {
   const params: string[] = [];
   if (options.realm) params.push(`realm="${quotable(options.realm)}"`);
@@ -231,6 +283,7 @@ export function bearerChallenge(options: {
     if (options.message) params.push(`error_description="${quotable(options.message)}"`);
   }
   if (options.scope && options.scope.length > 0) params.push(`scope="${quotable(options.scope.join(' '))}"`);
+  if (options.resourceMetadata) params.push(`resource_metadata="${quotable(options.resourceMetadata)}"`);
   return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
 }
 
@@ -249,7 +302,13 @@ function challengeOf(init: FailureInit, error: Rfc6750Error | null, message: str
   if (init.acrValues && init.acrValues.length > 0)
     extra.push(`acr_values="${quotable(init.acrValues.join(' '))}"`);
   if (init.maxAgeSec !== undefined) extra.push(`max_age=${Math.max(0, Math.floor(init.maxAgeSec))}`);
-  const options = { error, message, scope: init.scope, realm: init.realm };
+  const options = {
+    error,
+    message,
+    scope: init.scope,
+    realm: init.realm,
+    resourceMetadata: init.resourceMetadata,
+  };
   if (scheme === 'DPoP') {
     if (algs) extra.push(`algs="${quotable(algs.join(' '))}"`);
     return withParams(bearerChallenge(options).replace(/^Bearer/, 'DPoP'), extra);

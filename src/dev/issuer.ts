@@ -82,6 +82,7 @@ interface Settings {
   deviceIntervalSec: number;
   logger: DevLogger;
   webClients: readonly DevWebClient[];
+  extraAudiences: readonly string[];
 }
 
 function positiveInteger(path: string, value: unknown, fallback: number): number {
@@ -105,6 +106,13 @@ function settingsFrom(options: DevIssuerOptions): Settings {
   if (typeof audience !== 'string' || !URL.canParse(audience)) {
     throw new ConfigError('audience', 'must be an absolute URI (it is the resource indicator)');
   }
+  const extraAudiences = options.extraAudiences ?? [];
+  if (
+    !Array.isArray(extraAudiences) ||
+    !extraAudiences.every((a) => typeof a === 'string' && URL.canParse(a))
+  ) {
+    throw new ConfigError('extraAudiences', 'must be absolute URIs (they are resource indicators)');
+  }
   const users = options.users ?? DEFAULT_DEV_USERS;
   if (users.length === 0) throw new ConfigError('users', 'must contain at least one user');
   if (new Set(users.map((u) => u.id)).size !== users.length)
@@ -116,6 +124,7 @@ function settingsFrom(options: DevIssuerOptions): Settings {
     accessTokenTtlSec: positiveInteger('accessTokenTtlSec', options.accessTokenTtlSec, 600),
     users: Object.freeze(users.map((u) => Object.freeze({ ...u, roles: Object.freeze([...u.roles]) }))),
     deviceIntervalSec: positiveInteger('deviceIntervalSec', options.deviceIntervalSec, 1),
+    extraAudiences: Object.freeze([...extraAudiences]),
     logger: options.logger ?? {},
     webClients: Object.freeze(
       (options.webClients ?? []).map((w) =>
@@ -234,6 +243,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
         cookieKeys,
         errors: oidc.errors,
         webClients: settings.webClients,
+        extraAudiences: settings.extraAudiences,
       }),
     );
     // oidc-provider sends no `interval`; clients then poll every 5 s. Tests want it short.
@@ -264,6 +274,10 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     if (req.method === 'GET' && /^\/interaction\/[^/]+$/.test(path)) {
       void headlessInteraction(provider, users, req, res, logger);
       return;
+    }
+    // RFC 8414: the same metadata at the OAuth well-known path, where MCP clients look first.
+    if (path === '/.well-known/oauth-authorization-server') {
+      req.url = `/.well-known/openid-configuration${(req.url ?? '').slice(path.length)}`;
     }
     void handle(req, res);
   };

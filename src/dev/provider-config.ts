@@ -77,6 +77,8 @@ export interface ProviderSetup {
   readonly errors: typeof OidcErrors;
   /** Extra confidential auth-code clients (`DevIssuerOptions.webClients`). */
   readonly webClients?: readonly DevWebClient[];
+  /** Further resource indicators tokens may be issued for (`DevIssuerOptions.extraAudiences`). */
+  readonly extraAudiences?: readonly string[];
 }
 
 /**
@@ -155,6 +157,7 @@ function page(title: string, body: string): string {
  */
 export function providerConfiguration(setup: ProviderSetup): Configuration {
   const { audience, accessTokenTtlSec, users, clients, currentKids, errors } = setup;
+  const resources = new Set([audience, ...(setup.extraAudiences ?? [])]);
   const serviceFamily = new Set([...Object.values(clients.service.variants), clients.service.dpopClientId]);
 
   return {
@@ -215,6 +218,8 @@ export function providerConfiguration(setup: ProviderSetup): Configuration {
 
     features: {
       devInteractions: { enabled: false },
+      // RFC 7591 dynamic client registration, open (no initial access token): what MCP clients use.
+      registration: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -261,9 +266,13 @@ export function providerConfiguration(setup: ProviderSetup): Configuration {
         },
         useGrantedResource: () => true,
         getResourceServerInfo(_ctx, resourceIndicator, client) {
-          if (resourceIndicator !== audience) throw new errors.InvalidTarget();
+          if (!resources.has(resourceIndicator)) throw new errors.InvalidTarget();
           const meta = client.metadata();
-          const base = { audience, scope: API_SCOPES.join(' '), accessTokenTTL: accessTokenTtlSec };
+          const base = {
+            audience: resourceIndicator,
+            scope: API_SCOPES.join(' '),
+            accessTokenTTL: accessTokenTtlSec,
+          };
           if (meta[META_FORMAT] === 'opaque') return { ...base, accessTokenFormat: 'opaque' };
           const alg = (typeof meta[META_ALG] === 'string' ? meta[META_ALG] : 'RS256') as DevSigningAlgorithm;
           const kid = currentKids.get(alg);

@@ -82,6 +82,11 @@ export interface DevIssuerOptions {
    * issuer play a connector's OAuth authorization server. None by default.
    */
   readonly webClients?: readonly DevWebClient[];
+  /**
+   * Further resource indicators (RFC 8707) the issuer mints access tokens for, each token's `aud`
+   * being the one requested: e.g. a second API, to show a token of another audience refused.
+   */
+  readonly extraAudiences?: readonly string[];
 }
 
 /**

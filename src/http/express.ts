@@ -11,9 +11,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../core/principal';
 import type { IdentityPlane } from '../identity/types';
+import { metadataEndpoint, type ResourceMetadataHandlerOptions } from './metadata';
 import { writeFailure } from './node';
 import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
+export type { ResourceMetadataHandlerOptions } from './metadata';
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
 
@@ -60,6 +62,21 @@ export type ExpressHandler = (
 ) => Promise<void>;
 
 /**
+ * A plain (synchronous) Express middleware of this adapter, such as `resourceMetadata(plane)`.
+ *
+ * @example
+ * ```ts
+ * const metadata: ExpressMiddleware = resourceMetadata(plane);
+ * app.use(metadata);
+ * ```
+ */
+export type ExpressMiddleware = (
+  req: ExpressRequestLike & { readonly path: string; readonly method: string },
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/**
  * Authenticates the request with the plane: the principal lands on `req.auth`, or the response is the
  * failure (401/400/503 with `WWW-Authenticate`, `Retry-After`, `x-trace-id` and a JSON body) and
  * `next` is not called. Duplicate Authorization headers are seen in `rawHeaders`.
@@ -77,6 +94,30 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
     req.auth = result.principal;
     bind(req, result.principal, result.traceId);
     next();
+  };
+}
+
+/**
+ * Serves the plane's RFC 9728 protected resource metadata at its path-aware well-known path
+ * (`/.well-known/oauth-protected-resource{/path}` of `resource`) and passes every other request on.
+ * Mount it before `authenticate`: the document is public. The document is built once, here, so a
+ * missing `resource` fails at start-up.
+ *
+ * @example
+ * ```ts
+ * app.use(resourceMetadata(plane, { resource: 'https://api.example/mcp', scopesSupported: ['read'] }));
+ * app.use('/mcp', authenticate(plane));
+ * ```
+ */
+export function resourceMetadata(
+  plane: IdentityPlane,
+  options?: ResourceMetadataHandlerOptions,
+): ExpressMiddleware {
+  const endpoint = metadataEndpoint(plane, options);
+  return function authplaneResourceMetadata(req, res, next) {
+    if (req.path !== endpoint.path) return next();
+    const { status, headers, body } = endpoint.answer(req.method);
+    res.writeHead(status, headers).end(body);
   };
 }
 

@@ -15,8 +15,10 @@ import type { AuthFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
 import { toHttp } from '../core/response';
 import type { IdentityPlane } from '../identity/types';
+import { metadataEndpoint, type ResourceMetadataHandlerOptions } from './metadata';
 import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
+export type { ResourceMetadataHandlerOptions } from './metadata';
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
 
@@ -77,6 +79,23 @@ export interface FastifyInstanceLike {
 }
 
 /**
+ * The part of a Fastify instance `resourceMetadata(plane)` uses: `route`.
+ *
+ * @example
+ * ```ts
+ * const plugin: (instance: FastifyRouteInstanceLike, options: unknown) => Promise<void> = resourceMetadata(plane);
+ * ```
+ */
+export interface FastifyRouteInstanceLike {
+  route(options: {
+    method: string[];
+    url: string;
+    exposeHeadRoute: boolean;
+    handler: (request: { readonly method: string }, reply: FastifyReplyLike) => Promise<unknown>;
+  }): unknown;
+}
+
+/**
  * The plugin `authenticate(plane)` returns: pass it to `app.register`.
  *
  * @example
@@ -133,6 +152,40 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
     [Symbol.for('skip-override')]: true,
     [Symbol.for('fastify.display-name')]: 'authplane',
   });
+}
+
+/**
+ * A plugin adding the route of the plane's RFC 9728 protected resource metadata, at its path-aware
+ * well-known path (`/.well-known/oauth-protected-resource{/path}` of `resource`; GET, HEAD and a CORS
+ * OPTIONS). Register it outside the scope of `authenticate`: the document is public. The document is
+ * built once, here, so a missing `resource` fails at start-up.
+ *
+ * @example
+ * ```ts
+ * await app.register(resourceMetadata(plane, { resource: 'https://api.example/mcp' }));
+ * await app.register(async (api) => { await api.register(authenticate(plane)); });
+ * ```
+ */
+export function resourceMetadata(
+  plane: IdentityPlane,
+  options?: ResourceMetadataHandlerOptions,
+): (instance: FastifyRouteInstanceLike, options: unknown) => Promise<void> {
+  const endpoint = metadataEndpoint(plane, options);
+  return async (fastify) => {
+    fastify.route({
+      method: ['GET', 'HEAD', 'OPTIONS'],
+      url: endpoint.path,
+      // HEAD is declared explicitly; Fastify must not add its own.
+      exposeHeadRoute: false,
+      handler: async (request, reply) => {
+        const { status, headers, body } = endpoint.answer(request.method);
+        return reply
+          .code(status)
+          .headers(headers)
+          .send(body === '' ? undefined : body);
+      },
+    });
+  };
 }
 
 const guards = defineGuards(wrap);

@@ -13,8 +13,10 @@
 import type { Principal } from '../core/principal';
 import { toResponse } from '../core/response';
 import type { IdentityPlane } from '../identity/types';
+import { metadataEndpoint, type ResourceMetadataHandlerOptions } from './metadata';
 import { type AuthenticateOptions, binder, defineGuards, type Guard, runGuard } from './shared';
 
+export type { ResourceMetadataHandlerOptions } from './metadata';
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
 
@@ -78,6 +80,36 @@ export function authenticate(plane: IdentityPlane, options?: AuthenticateOptions
     c.set('auth', result.principal);
     bind(c, result.principal, result.traceId);
     await next();
+  };
+}
+
+/**
+ * Middleware serving the plane's RFC 9728 protected resource metadata at its path-aware well-known
+ * path (`/.well-known/oauth-protected-resource{/path}` of `resource`); every other request goes on.
+ * Use it before `authenticate`: the document is public. The document is built once, here, so a
+ * missing `resource` fails at start-up.
+ *
+ * @example
+ * ```ts
+ * app.use(resourceMetadata(plane, { resource: 'https://api.example/mcp' }));
+ * app.use('/mcp', authenticate(plane));
+ * ```
+ */
+export function resourceMetadata(
+  plane: IdentityPlane,
+  options?: ResourceMetadataHandlerOptions,
+): (
+  c: { readonly req: { readonly path: string; readonly method: string } },
+  next: () => Promise<void>,
+) => Promise<Response | undefined> {
+  const endpoint = metadataEndpoint(plane, options);
+  return async function authplaneResourceMetadata(c, next) {
+    if (c.req.path !== endpoint.path) {
+      await next();
+      return undefined;
+    }
+    const { status, headers, body } = endpoint.answer(c.req.method);
+    return new Response(status === 204 || body === '' ? null : body, { status, headers });
   };
 }
 

@@ -14,6 +14,7 @@ import type { AuthFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
 import { toHttp } from '../core/response';
 import type { IdentityPlane } from '../identity/types';
+import { metadataEndpoint, pathOf, type ResourceMetadataHandlerOptions } from './metadata';
 import {
   type AuthenticateOptions,
   binder,
@@ -23,6 +24,7 @@ import {
   runGuard,
 } from './shared';
 
+export type { ResourceMetadataHandlerOptions } from './metadata';
 export type { AuthenticateOptions, GuardRequirements, OrgSource } from './shared';
 export { traceIdOf } from './shared';
 
@@ -103,6 +105,35 @@ export function writeFailure(res: ServerResponse, failure: AuthFailure): void {
   }
   const { status, headers, body } = toHttp(failure);
   res.writeHead(status, headers).end(body);
+}
+
+/**
+ * Serves the plane's RFC 9728 protected resource metadata at its path-aware well-known path
+ * (`/.well-known/oauth-protected-resource{/path}` of `resource`) and hands every other request to
+ * `handler`. Wrap it around `authenticate`: the document is public. The document is built once, here,
+ * so a missing `resource` fails at start-up.
+ *
+ * @example
+ * ```ts
+ * const protect = authenticate(plane);
+ * createServer(resourceMetadata(plane)(protect((req, res) => res.end(req.auth.subject))));
+ * ```
+ */
+export function resourceMetadata(
+  plane: IdentityPlane,
+  options?: ResourceMetadataHandlerOptions,
+): <Req extends IncomingMessage>(
+  handler: NodeHandler<Req>,
+) => (req: Req, res: ServerResponse) => Promise<void> {
+  const endpoint = metadataEndpoint(plane, options);
+  return (handler) => async (req, res) => {
+    if (pathOf(req.url) !== endpoint.path) {
+      await handler(req, res);
+      return;
+    }
+    const { status, headers, body } = endpoint.answer(req.method ?? 'GET');
+    res.writeHead(status, headers).end(body);
+  };
 }
 
 const guards = defineGuards(wrap);

@@ -1,6 +1,6 @@
 // What every framework adapter shares: the per-request auth state, the guards' checks and the org
 // resolution. Nothing here knows a framework; each adapter only reads its request and writes its response.
-import { type AuthFailure, createFailure } from '../core/failure';
+import { type AuthFailure, createFailure, withResourceMetadata } from '../core/failure';
 import type { Principal } from '../core/principal';
 import {
   type AuthorizationDecision,
@@ -176,7 +176,10 @@ export function runGuard<Req>(
     return Promise.reject(new Error(`${name}: authenticate(plane) must run before this guard`));
   }
   try {
-    return guard(state, req, view);
+    const pending = guard(state, req, view);
+    // RFC 9728: the guards' 403s point to the metadata too when the plane names it.
+    const url = state.plane.resourceMetadataUrl;
+    return url ? pending.then((failure) => failure && withResourceMetadata(failure, url)) : pending;
   } catch (err) {
     return Promise.reject(err);
   }

@@ -9,6 +9,8 @@ import { routeApiKeys } from './api-key-routing';
 import { createPlane, type PlaneOptions } from './plane';
 import type { ProviderEntry, ProviderLoadContext } from './provider-entry';
 import { PROVIDERS } from './registry';
+import type { ResourceDescription, ResourceMetadataOptions } from './resource-metadata';
+import { describeResource } from './resource-servers';
 import type { RevocationStore } from './revocation';
 import type { DpopOptions } from './sender/binding';
 import type { GetCertificate } from './sender/mtls';
@@ -100,6 +102,9 @@ export async function createIdentityPlaneFrom(
     apiKeyHeader: _apiKeyHeader,
     dpop: _dpop,
     getCertificate: _getCertificate,
+    resourceMetadata: _resourceMetadata,
+    resourceMetadataUrl: _resourceMetadataUrl,
+    audienceMode: _audienceMode,
     ...adapterFields
   } = validated;
   const options = planeOptions(validated);
@@ -115,7 +120,20 @@ export async function createIdentityPlaneFrom(
 }
 
 function planeOptions(config: Record<string, unknown>): PlaneOptions {
+  const resource: ResourceDescription = describeResource(config);
+  const audienceMode = config.audienceMode === 'exact' ? 'exact' : 'any';
+  if (audienceMode === 'exact' && resource.audiences.length === 0) {
+    throw new ConfigError(
+      'audienceMode',
+      `'exact' needs a configured audience, and provider "${String(config.provider)}" has none`,
+    );
+  }
   return {
+    resource,
+    audienceMode,
+    resourceMetadata: (config.resourceMetadata as ResourceMetadataOptions | undefined) ?? undefined,
+    resourceMetadataUrl:
+      typeof config.resourceMetadataUrl === 'string' ? config.resourceMetadataUrl : undefined,
     revocation: config.revocation as RevocationStore | undefined,
     realm: typeof config.realm === 'string' ? config.realm : undefined,
     maxTokenBytes: typeof config.maxTokenBytes === 'number' ? config.maxTokenBytes : undefined,

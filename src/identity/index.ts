@@ -24,6 +24,14 @@ export {
 } from './extract';
 export { createPlane, type PlaneOptions } from './plane';
 export {
+  type ProtectedResourceMetadata,
+  RESOURCE_METADATA_PREFIX,
+  type ResourceDescription,
+  type ResourceMetadataOptions,
+  resourceMetadataPath,
+  resourceMetadataUrlFor,
+} from './resource-metadata';
+export {
   createMemoryRevocationStore,
   type MemoryRevocationStoreOptions,
   type RevocationKey,

@@ -7,6 +7,12 @@ import { recordDecision, recordRevocationFailure, type TelemetryOptions } from '
 import { activeTracer, endDecisionSpan, spanTraceId, startDecisionSpan } from '../telemetry/tracing';
 import { keyServiceOf } from './api-key-routing';
 import { checkToken, DEFAULT_MAX_TOKEN_BYTES, extractCredential } from './extract';
+import {
+  buildResourceMetadata,
+  type ProtectedResourceMetadata,
+  type ResourceDescription,
+  type ResourceMetadataOptions,
+} from './resource-metadata';
 import { createMemoryRevocationStore, type RevocationStore } from './revocation';
 import { createSenderConstraints, type DpopOptions, type Presentation } from './sender/binding';
 import type { GetCertificate } from './sender/mtls';
@@ -50,6 +56,18 @@ export interface PlaneOptions {
    * Without it such tokens are refused.
    */
   readonly getCertificate?: GetCertificate;
+  /** What `plane.resourceMetadata()` derives its authorization servers and default resource from. */
+  readonly resource?: ResourceDescription;
+  /** Defaults of `plane.resourceMetadata(options)` (RFC 9728 fields). */
+  readonly resourceMetadata?: ResourceMetadataOptions;
+  /** RFC 9728: every 401/403 challenge carries `resource_metadata="<this URL>"`. */
+  readonly resourceMetadataUrl?: string;
+  /**
+   * `'exact'`: a token whose `aud` lists any value besides `resource.audiences` is `audience_mismatch`
+   * (a token minted for several resources can be replayed to each). Default `'any'`: one matching
+   * value is enough (checked by the adapter).
+   */
+  readonly audienceMode?: 'any' | 'exact';
 }
 
 // A caller-supplied trace id is echoed in a response header, so it must be a single header-safe token.
@@ -95,6 +113,8 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     clock: options.clock,
   });
   const dpopAlgs = constraints.dpopAlgs;
+  const resourceMetadataUrl = options.resourceMetadataUrl;
+  const exactAudiences = exactAudienceSet(options);
   let closed = false;
 
   // Metrics, span end and audit for one decision. Never throws: telemetry cannot change a result.
@@ -183,6 +203,7 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
       realm,
       dpopAlgs,
       ...(dpopScheme ? { scheme: 'DPoP' as const } : {}),
+      resourceMetadata: resourceMetadataUrl,
     }),
   });
 
@@ -209,6 +230,7 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
         throw new Error('adapter returned no principal'); // fails closed as provider_unavailable
       }
       if (!Object.isFrozen(principal)) principal = freezePrincipal(principal);
+      if (exactAudiences) checkExactAudience(principal, exactAudiences);
       const claimedJti = principal.claims?.jti;
       const jti = typeof claimedJti === 'string' ? claimedJti : null;
       const sessionId = principal.sessionId ?? null;
@@ -313,6 +335,12 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
       return inSpan(span, (spanTrace) => verifyWith(token, verifyOptions, spanTrace, started, span));
     },
 
+    ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}),
+
+    resourceMetadata(metadataOptions?: ResourceMetadataOptions): ProtectedResourceMetadata {
+      return buildResourceMetadata(options.resource, options.resourceMetadata ?? {}, metadataOptions);
+    },
+
     async revoke(target: RevocationTarget): Promise<void> {
       const key = revocationKey(target);
       const until =
@@ -335,6 +363,33 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
     },
   };
   return Object.freeze(plane);
+}
+
+function exactAudienceSet(options: PlaneOptions): ReadonlySet<string> | null {
+  const mode = options.audienceMode ?? 'any';
+  if (mode !== 'any' && mode !== 'exact')
+    throw new TypeError("createPlane: audienceMode must be 'any' or 'exact'");
+  if (mode === 'any') return null;
+  const audiences = options.resource?.audiences ?? [];
+  if (audiences.length === 0) {
+    throw new TypeError(
+      "createPlane: audienceMode 'exact' needs the resource's audiences (resource.audiences)",
+    );
+  }
+  return new Set(audiences);
+}
+
+// audienceMode 'exact': every `aud` value must name this resource. A credential without `aud` (an API
+// key, a legacy token of an issuer that sets none) was already judged by its adapter.
+function checkExactAudience(principal: Principal, audiences: ReadonlySet<string>): void {
+  const aud = principal.claims?.aud;
+  if (aud === undefined) return;
+  const values = Array.isArray(aud) ? aud : [aud];
+  for (const value of values) {
+    if (typeof value !== 'string' || !audiences.has(value)) {
+      throw new AuthRejection('audience_mismatch', 'The token is also intended for another audience');
+    }
+  }
 }
 
 function callerTraceId(options: VerifyOptions | undefined): string | undefined {

@@ -65,7 +65,10 @@ export type PlaneOnlyField =
   | 'apiKeySchemes'
   | 'apiKeyHeader'
   | 'dpop'
-  | 'getCertificate';
+  | 'getCertificate'
+  | 'resourceMetadata'
+  | 'resourceMetadataUrl'
+  | 'audienceMode';
 
 /**
  * Types a registry entry against its schema: `load` receives that schema's validated output.

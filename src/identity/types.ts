@@ -1,6 +1,7 @@
 import type { AuthResult } from '../core/failure';
 import type { Principal } from '../core/principal';
 import type { Auditor } from '../telemetry/audit';
+import type { ProtectedResourceMetadata, ResourceMetadataOptions } from './resource-metadata';
 
 /**
  * What `authenticate` accepts: a Web `Request`, or the node:http shape (`IncomingMessage`, Express and
@@ -128,6 +129,21 @@ export interface IdentityPlane {
   authenticate(request: RequestLike, options?: VerifyOptions): Promise<AuthResult>;
   /** Verifies a bare credential string (no `Bearer ` prefix). */
   verify(token: string, options?: VerifyOptions): Promise<AuthResult>;
+  /**
+   * The RFC 9728 protected resource metadata of this resource server: `resource`, the
+   * `authorization_servers` of the configured provider (both sides of a migration plane while both
+   * may be accepted), `scopes_supported`, `bearer_methods_supported`, DPoP algorithms when DPoP is
+   * configured. Serve it with the framework subpaths' `resourceMetadata(plane)`.
+   *
+   * @throws ConfigError when no resource URL is configured and the audience is not one http(s) URL.
+   * @example
+   * ```ts
+   * const doc = plane.resourceMetadata({ resource: 'https://api.example/mcp' });
+   * ```
+   */
+  resourceMetadata(options?: ResourceMetadataOptions): ProtectedResourceMetadata;
+  /** The plane option `resourceMetadataUrl`: named by every 401/403 challenge, and by the guards'. */
+  readonly resourceMetadataUrl?: string;
   /** Refuses a token (by `jti`) or a whole session on every later verify. */
   revoke(target: RevocationTarget): Promise<void>;
   /** Releases timers and connections. */

@@ -10,7 +10,16 @@ import type { RoutingOptions } from './routing';
 /** The migration config as `load` receives it: the plane-only fields are gone. */
 type MigrationAdapterConfig = Omit<
   MigrationPlaneConfig,
-  'revocation' | 'flags' | 'audit' | 'telemetry' | 'apiKeys' | 'apiKeySchemes' | 'apiKeyHeader'
+  | 'revocation'
+  | 'flags'
+  | 'audit'
+  | 'telemetry'
+  | 'apiKeys'
+  | 'apiKeySchemes'
+  | 'apiKeyHeader'
+  | 'resourceMetadata'
+  | 'resourceMetadataUrl'
+  | 'audienceMode'
 >;
 
 /**

@@ -53,7 +53,14 @@ identityPlaneContract(
     });
     const sign: Signer = (payload, forged) =>
       new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(forged ? attacker : secret);
-    return { provider: 'legacy', plane, orgId: ORG, mint: mintWith(sign), close: () => plane.close() };
+    return {
+      provider: 'legacy',
+      plane,
+      orgId: ORG,
+      authorizationServers: [],
+      mint: mintWith(sign),
+      close: () => plane.close(),
+    };
   },
   { outage: false },
 );

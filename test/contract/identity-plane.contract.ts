@@ -38,6 +38,8 @@ export interface IdentityPlaneFixture {
   readonly plane: IdentityPlane;
   readonly orgId: string;
   readonly names?: { readonly read?: string; readonly write?: string; readonly role?: string };
+  /** RFC 9728: the `authorization_servers` the plane must advertise (`[]` for none). */
+  readonly authorizationServers?: readonly string[];
   readonly mint: {
     valid(options?: { scopes?: readonly string[]; roles?: readonly string[] }): Promise<string>;
     expired(): Promise<string>;
@@ -179,6 +181,17 @@ export function identityPlaneContract(
         ok: false,
         failure: { reason: 'role_insufficient', status: 403 },
       });
+    });
+
+    it('describes itself as an RFC 9728 protected resource, and its 401s name the metadata when configured', async () => {
+      const doc = f.plane.resourceMetadata({ resource: 'https://api.contract.test/r' });
+      expect(doc.resource).toBe('https://api.contract.test/r');
+      expect(doc.bearer_methods_supported).toEqual(['header']);
+      if (f.authorizationServers) expect(doc.authorization_servers ?? []).toEqual(f.authorizationServers);
+      const failure = failureOf(await f.plane.verify(await f.mint.expired()));
+      const url = f.plane.resourceMetadataUrl;
+      if (url) expect(failure.challenge).toContain(`resource_metadata="${url}"`);
+      else expect(failure.challenge).not.toContain('resource_metadata');
     });
 
     it('garbage is credentials_malformed (401), never an exception', async () => {

@@ -27,6 +27,7 @@ identityPlaneContract('oidc (dev issuer)', async () => {
     allowInsecureRequests: true,
     timeoutMs: 1000,
     jwks: { cooldownSec: 0 },
+    resourceMetadataUrl: 'https://api.contract.test/.well-known/oauth-protected-resource/r',
   });
   const rsaKey = () => dev.signingKeys().find((k) => k.alg === 'RS256') as JWK;
   const sign = async (claims: Record<string, unknown>, jwk: JWK = rsaKey()) =>
@@ -48,6 +49,7 @@ identityPlaneContract('oidc (dev issuer)', async () => {
     provider: 'oidc',
     plane,
     orgId: ORG,
+    authorizationServers: [dev.issuer],
     mint: {
       valid: ({ scopes = ['read'], roles = ['admin'] } = {}) => sign({ scope: scopes.join(' '), roles }),
       expired: () => sign({ iat: now() - 900, exp: now() - 600 }),
@@ -93,6 +95,7 @@ identityPlaneContract('auth0 (loopback fake, auth0 SDK)', async () => {
     provider: 'auth0',
     plane,
     orgId: ORG,
+    authorizationServers: [`https://${fake.domain}/`],
     mint: {
       // Auth0 RBAC: API permissions arrive in `permissions`; both it and `scope` become scopes.
       valid: ({ scopes = ['read'], roles = ['admin'] } = {}) =>
@@ -140,6 +143,7 @@ identityPlaneContract('clerk (loopback fake, @clerk/backend)', async () => {
     provider: 'clerk',
     plane,
     orgId: ORG,
+    authorizationServers: [], // no publishable key: the Frontend API is unknown
     names: { read: 'org:reports:read', write: 'org:reports:write', role: 'org:admin' },
     mint: {
       valid: ({ scopes, roles } = {}) => valid(scopes, roles),
