@@ -9,6 +9,7 @@ export type {
   ApiKeyUsage,
   CompareAndSetResult,
   ConnectionInput,
+  ConnectionKey,
   ConnectionRecord,
   ConnectionStatus,
   ConnectionStore,

@@ -22,7 +22,9 @@ describe('Nango adapter specifics (real SDK, loopback fake)', () => {
       flags: { nango: true },
       nango: { secretKey: 'wrong-secret-key-value', host: fake.host },
     });
-    const err = await plane.getToken({ integration: 'github', connectionId: 'k' }).catch((e: unknown) => e);
+    const err = await plane
+      .getToken({ integration: 'github', connectionId: 'k', orgId: 'org_a' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ path: 'nango.secretKey' });
     expect((err as Error).message).not.toContain('wrong-secret-key-value');
@@ -33,6 +35,7 @@ describe('Nango adapter specifics (real SDK, loopback fake)', () => {
     fake.add({
       connection_id: 'key',
       provider_config_key: 'jira',
+      orgId: 'org_a',
       type: 'API_KEY',
       apiKey: 'jira-key',
       expires_at: null,
@@ -40,26 +43,40 @@ describe('Nango adapter specifics (real SDK, loopback fake)', () => {
     fake.add({
       connection_id: 'basic',
       provider_config_key: 'jira',
+      orgId: 'org_a',
       type: 'BASIC',
       username: 'u',
       password: 'p',
       expires_at: null,
     });
-    fake.add({ connection_id: 'empty', provider_config_key: 'jira', access_token: '', expires_at: null });
-    expect(await fixture.plane.getToken({ integration: 'jira', connectionId: 'key' })).toMatchObject({
+    fake.add({
+      connection_id: 'empty',
+      provider_config_key: 'jira',
+      orgId: 'org_a',
+      access_token: '',
+      expires_at: null,
+    });
+    expect(
+      await fixture.plane.getToken({ integration: 'jira', connectionId: 'key', orgId: 'org_a' }),
+    ).toMatchObject({
       accessToken: 'jira-key',
       tokenType: 'Bearer',
       expiresAt: null,
     });
-    const basic = await fixture.plane.getToken({ integration: 'jira', connectionId: 'basic' });
+    const basic = await fixture.plane.getToken({
+      integration: 'jira',
+      connectionId: 'basic',
+      orgId: 'org_a',
+    });
     expect(basic.tokenType).toBe('Basic');
     expect(Buffer.from(basic.accessToken, 'base64').toString()).toBe('u:p');
     await expect(
-      fixture.plane.getToken({ integration: 'jira', connectionId: 'empty' }),
+      fixture.plane.getToken({ integration: 'jira', connectionId: 'empty', orgId: 'org_a' }),
     ).rejects.toMatchObject({ reason: 'connection_needs_reauth' });
-    expect((await fixture.plane.getConnection({ integration: 'jira', connectionId: 'key' })).authType).toBe(
-      'api_key',
-    );
+    expect(
+      (await fixture.plane.getConnection({ integration: 'jira', connectionId: 'key', orgId: 'org_a' }))
+        .authType,
+    ).toBe('api_key');
   });
 
   it('lists connections by org and integration and maps integration names to provider config keys', async () => {
@@ -81,17 +98,17 @@ describe('Nango adapter specifics (real SDK, loopback fake)', () => {
     const viaAlias = await mapped.listConnections({ orgId: 'org_many', integration: 'chat' });
     expect(viaAlias).toHaveLength(5);
     expect(viaAlias[0]?.integration).toBe('chat');
-    expect((await mapped.getToken({ integration: 'chat', connectionId: 'many_0' })).accessToken).toMatch(
-      /^nango_at_/,
-    );
+    expect(
+      (await mapped.getToken({ integration: 'chat', connectionId: 'many_0', orgId: 'org_many' })).accessToken,
+    ).toMatch(/^nango_at_/);
   });
 
   it('a Nango outage is provider_unavailable with a trace id', async () => {
-    fake.add({ connection_id: 'down', provider_config_key: 'github' });
+    fake.add({ connection_id: 'down', provider_config_key: 'github', orgId: 'org_a' });
     fake.fault = 'server_error';
     try {
       const err = await fixture.plane
-        .getToken({ integration: 'github', connectionId: 'down' })
+        .getToken({ integration: 'github', connectionId: 'down', orgId: 'org_a' })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(IntegrationError);
       expect(err).toMatchObject({
