@@ -65,7 +65,14 @@ export function copyConnection(c: ConnectionRecord): ConnectionRecord {
 
 const STATUSES: readonly ConnectionStatus[] = ['active', 'needs_reauth'];
 
-/** Rejects a connection key without its org part (null or a non-empty string): never a global lookup. */
+/**
+ * Rejects a connection key without its org part (null or a non-empty string): never a global lookup.
+ *
+ * @example
+ * ```ts
+ * checkConnectionKey({ orgId: 'org_acme', integration: 'github', id: 'acme' });
+ * ```
+ */
 export function checkConnectionKey(key: ConnectionKey): void {
   if (!key || typeof key !== 'object') {
     throw new TypeError('connection key must be { orgId, integration, id }');
@@ -78,9 +85,23 @@ export function checkConnectionKey(key: ConnectionKey): void {
   }
 }
 
-/** The stored form of a connection's org: SQL keys cannot hold NULL, and '' is refused as an org id. */
+/**
+ * The stored form of a connection's org: SQL keys cannot hold NULL, and '' is refused as an org id.
+ *
+ * @example
+ * ```ts
+ * orgColumn(null); // ''
+ * ```
+ */
 export const orgColumn = (orgId: string | null): string => orgId ?? '';
-/** The inverse of {@link orgColumn}. */
+/**
+ * The inverse of {@link orgColumn}.
+ *
+ * @example
+ * ```ts
+ * orgFromColumn(''); // null
+ * ```
+ */
 export const orgFromColumn = (value: string | null): string | null =>
   value === '' || value === null ? null : value;
 

@@ -20,7 +20,15 @@ import type {
   SaveCredentialsOptions,
 } from './types';
 
-/** Pending connect states live in the same store, under an integration name no catalog key can take. */
+/**
+ * Pending connect states live in the same store, org-less, under an integration name no catalog key
+ * can take (`authplane:` is reserved).
+ *
+ * @example
+ * ```ts
+ * await store.list({ integration: CONNECT_STATE_INTEGRATION }); // flows started and not yet finished
+ * ```
+ */
 export const CONNECT_STATE_INTEGRATION = 'authplane:connect-state';
 
 interface PendingConnect {
