@@ -26,7 +26,7 @@ async function startApi(): Promise<{ url: string; close(): void }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
-async function firstParty(): Promise<{ plane: IntegrationPlane; connectionId: string }> {
+async function firstParty(apiUrl: string): Promise<{ plane: IntegrationPlane; connectionId: string }> {
   const plane = await createIntegrationPlane({
     store: createMemoryConnectionStore(), // openSqliteStores / createPostgresStores in production
     encryption: {
@@ -37,6 +37,8 @@ async function firstParty(): Promise<{ plane: IntegrationPlane; connectionId: st
       // OAuth integrations need a client: github: { clientId, clientSecret }, then connect.start / finish.
       jira: {},
     },
+    // Tokens go only to an integration's allowed origins: here the loopback stand-in for Jira's API.
+    allowedOrigins: { jira: [apiUrl] },
   });
   // A static connection (a Jira API token over Basic): no OAuth app needed for the demo.
   await plane.connect.saveCredentials({
@@ -52,7 +54,7 @@ async function firstParty(): Promise<{ plane: IntegrationPlane; connectionId: st
   return { plane, connectionId: 'acme' };
 }
 
-async function viaNango(): Promise<{ plane: IntegrationPlane; connectionId: string }> {
+async function viaNango(apiUrl: string): Promise<{ plane: IntegrationPlane; connectionId: string }> {
   const plane = await createIntegrationPlane({
     provider: 'nango',
     flags: { nango: true },
@@ -60,21 +62,23 @@ async function viaNango(): Promise<{ plane: IntegrationPlane; connectionId: stri
       secretKey: process.env.NANGO_SECRET_KEY ?? '',
       ...(process.env.NANGO_HOST ? { host: process.env.NANGO_HOST } : {}),
     },
+    allowedOrigins: { [process.env.INTEGRATION ?? 'jira']: [apiUrl] },
   });
   return { plane, connectionId: process.env.CONNECTION_ID ?? 'acme' };
 }
 
 const integration = process.env.INTEGRATION ?? 'jira';
 const api = await startApi();
+const apiUrl = process.env.API_URL ?? api.url;
 const { plane, connectionId } =
-  process.env.AUTHPLANE_INTEGRATIONS === 'nango' ? await viaNango() : await firstParty();
+  process.env.AUTHPLANE_INTEGRATIONS === 'nango' ? await viaNango(apiUrl) : await firstParty(apiUrl);
 try {
   const ref = { integration, connectionId, orgId: 'org_acme' };
   const token = await plane.getToken(ref);
   console.log(
     `${plane.provider}: got a ${token.tokenType} token for ${integration}/${connectionId}, expires ${token.expiresAt?.toISOString() ?? 'never'}`,
   );
-  const res = await plane.fetch(ref, `${process.env.API_URL ?? api.url}/rest/api/3/myself`);
+  const res = await plane.fetch(ref, `${apiUrl}/rest/api/3/myself`);
   console.log(`API answered ${res.status}:`, await res.json());
 } finally {
   await plane.close();

@@ -2,12 +2,14 @@
 // this adapter is created). The SDK has no timeout, no cache and raw AxiosErrors: this adapter adds a
 // per-request timeout and abort signal (an axios request interceptor), a bounded token cache that
 // honours each token's expiry, single-flight per connection, and one mapping of Nango errors to reasons.
+// Nango connection ids are global: the owning org is read from exactly one configured place
+// (`nango.orgBinding`) and checked on every call, and the proxy sends tokens only to allowed origins.
 import type { Nango } from '@nangohq/node';
 import { ConfigError } from '../../src/core/errors';
 import { newTraceId } from '../../src/core/trace';
 import type { NangoConfig } from '../../src/integration/config';
-import { importVendor } from '../../src/integration/create';
 import { IntegrationError } from '../../src/integration/errors';
+import { builtinApiBases, createOriginPolicy, mergeOrigins } from '../../src/integration/origins';
 import type {
   ConnectionAuthType,
   ConnectionFilter,
@@ -17,6 +19,7 @@ import type {
   IntegrationAdapter,
   IntegrationToken,
 } from '../../src/integration/types';
+import { importVendor } from '../../src/integration/vendor';
 
 type NangoModule = typeof import('@nangohq/node');
 
@@ -65,7 +68,7 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
   const settings = config.nango;
   const importer =
     (settings.importSdk as (() => Promise<NangoModule>) | undefined) ?? (() => import('@nangohq/node'));
-  const sdk = await importVendor('@nangohq/node', importer);
+  const sdk = await importVendor('nango', '@nangohq/node', importer);
   const NangoClass = (sdk.Nango ??
     (sdk as unknown as { default?: NangoModule }).default?.Nango) as typeof Nango;
   const clock = (config.clock as (() => number) | undefined) ?? Date.now;
@@ -91,16 +94,43 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
   const cache = new Map<string, CacheEntry>();
   const flights = new Map<string, Promise<{ token: IntegrationToken; orgId: string | null }>>();
 
-  const orgOf = (c: NangoConnection): string | null =>
-    c.end_user?.organization?.id ??
-    c.tags?.[settings.orgTag] ??
-    c.end_user?.tags?.[settings.orgTag] ??
-    (typeof c.metadata?.orgId === 'string' ? c.metadata.orgId : null);
+  const binding = settings.orgBinding ?? (settings.orgTag ? { tag: settings.orgTag } : 'end_user');
+  const bindingName =
+    binding === 'end_user'
+      ? 'end_user.organization.id'
+      : 'tag' in binding
+        ? `the tag "${binding.tag}"`
+        : `the metadata key "${binding.metadata}"`;
+  /** The owning org, read from the one configured place only: a second source could be used to claim it. */
+  const orgOf = (c: NangoConnection): string | null => {
+    const value =
+      binding === 'end_user'
+        ? c.end_user?.organization?.id
+        : 'tag' in binding
+          ? (c.tags?.[binding.tag] ?? c.end_user?.tags?.[binding.tag])
+          : c.metadata?.[binding.metadata];
+    return typeof value === 'string' && value !== '' ? value : null;
+  };
+  const origins = createOriginPolicy(
+    mergeOrigins(config.allowedOrigins, builtinApiBases(settings.providerConfigKeys)),
+  );
 
   const notFound = (ref: ConnectionRef, traceId: string) =>
     new IntegrationError('connection_not_found', `No connection ${ref.integration}/${ref.connectionId}`, {
       traceId,
     });
+
+  /** The caller's org must be the connection's; a connection without an org binding belongs to no one. */
+  const checkOrg = (orgId: string | null, ref: ConnectionRef, traceId: string): void => {
+    if (orgId === null) {
+      throw new IntegrationError(
+        'connection_unbound',
+        `The Nango connection ${ref.integration}/${ref.connectionId} is not bound to any org: ${bindingName} is not set. Create connections through a connect session that sets it, or configure nango.orgBinding`,
+        { traceId },
+      );
+    }
+    if (orgId !== ref.orgId) throw notFound(ref, traceId);
+  };
 
   const remember = (key: string, entry: CacheEntry) => {
     cache.delete(key);
@@ -128,7 +158,7 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
     const connection = (await call(ref, traceId, () =>
       nango.getConnection(keyFor(ref.integration), ref.connectionId, force),
     )) as unknown as NangoConnection;
-    if (ref.orgId !== undefined && orgOf(connection) !== ref.orgId) throw notFound(ref, traceId);
+    checkOrg(orgOf(connection), ref, traceId);
     return connection;
   };
 
@@ -140,7 +170,7 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
     if (!force) {
       const hit = cache.get(key);
       if (hit && hit.until > clock()) {
-        if (ref.orgId !== undefined && hit.orgId !== ref.orgId) throw notFound(ref, traceId);
+        checkOrg(hit.orgId, ref, traceId);
         return hit.token;
       }
     }
@@ -148,12 +178,10 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
     let flight = flights.get(flightKey);
     if (!flight) {
       flight = (async () => {
-        // Fetched without the org restriction so that one flight serves every caller; checked below.
-        const connection = await fetchConnection(
-          { integration: ref.integration, connectionId: ref.connectionId },
-          force,
-          traceId,
-        );
+        // Fetched without the org check so that one flight serves every caller; checked below.
+        const connection = (await call(ref, traceId, () =>
+          nango.getConnection(keyFor(ref.integration), ref.connectionId, force),
+        )) as unknown as NangoConnection;
         const token = tokenFrom(connection, ref, traceId);
         const orgId = orgOf(connection);
         const expiry = token.expiresAt?.getTime();
@@ -164,7 +192,7 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
       flights.set(flightKey, flight);
     }
     const { token, orgId } = await flight;
-    if (ref.orgId !== undefined && orgId !== ref.orgId) throw notFound(ref, traceId);
+    checkOrg(orgId, ref, traceId);
     return token;
   };
 
@@ -225,7 +253,7 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
       const traceId = newTraceId();
       cache.delete(`${ref.integration}\u0000${ref.connectionId}`);
       try {
-        if (ref.orgId !== undefined) await fetchConnection(ref, false, traceId);
+        await fetchConnection(ref, false, traceId);
         await call(ref, traceId, () => nango.deleteConnection(keyFor(ref.integration), ref.connectionId));
         return true;
       } catch (err) {
@@ -246,9 +274,12 @@ export async function createNangoAdapter(config: NangoConfig): Promise<Integrati
     ): Promise<Response> => {
       checkRef(ref);
       const traceId = newTraceId();
-      // The org restriction holds for proxied calls too (served from the token cache when warm).
-      if (ref.orgId !== undefined) await getToken(ref);
-      const target = URL.canParse(url) ? new URL(url) : null;
+      // A token leaves only for an allowed origin; a relative endpoint is resolved by Nango against the
+      // provider's own base URL.
+      const relative = url.startsWith('/') && !url.startsWith('//') && !url.includes('\\');
+      const target = relative ? null : origins.check(ref.integration, url, traceId);
+      // The org check holds for proxied calls too (served from the token cache when warm).
+      await getToken(ref);
       const headers: Record<string, string> = {};
       new Headers(init?.headers).forEach((value, name) => {
         if (name !== 'authorization') headers[name] = value;
@@ -287,7 +318,12 @@ function checkRef(ref: ConnectionRef): void {
     typeof ref.connectionId !== 'string' ||
     ref.connectionId === ''
   ) {
-    throw new TypeError('ref must be { integration, connectionId } with non-empty strings');
+    throw new TypeError('ref must be { integration, connectionId, orgId } with non-empty strings');
+  }
+  if (typeof ref.orgId !== 'string' || ref.orgId === '') {
+    throw new TypeError(
+      "ref.orgId is required: a connection's identity is (orgId, connectionId), and another org may use the same id",
+    );
   }
 }
 

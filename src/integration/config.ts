@@ -55,6 +55,16 @@ const sharedShape = {
   refreshSkewSec: z.number().int().min(0).max(3_600).default(60),
   /** Bound of the in-process token cache. Default 1 000 connections. */
   cacheMaxEntries: z.number().int().min(1).max(1_000_000).default(1_000),
+  /**
+   * Per integration, the origins `fetch` may send its token to besides the integration's own
+   * `apiBaseUrl` (`{ jira: ['https://acme.atlassian.net'] }`). Any other URL is `url_not_allowed`.
+   */
+  allowedOrigins: z
+    .record(
+      z.string().min(1).max(64),
+      z.array(httpUrl.refine((u) => !u.includes('*'), { message: 'wildcards are not allowed' })).max(100),
+    )
+    .optional(),
   fetch: fn('must be a function').optional(),
   clock: fn('must be a function').optional(),
 };
@@ -118,23 +128,46 @@ export const firstPartyConfigSchema = z
  * nangoConfigSchema.parse({ provider: 'nango', flags: { nango: true }, nango: { secretKey: process.env.NANGO_SECRET_KEY } });
  * ```
  */
-export const nangoConfigSchema = z.strictObject({
-  provider: z.literal('nango'),
-  nango: z.strictObject({
-    secretKey: z.string().min(1),
-    /** Default `https://api.nango.dev`; a self-hosted Nango's URL otherwise. */
-    host: httpUrl.optional(),
-    /** `direct` (default): call APIs with the token; `proxy`: through Nango's proxy. */
-    fetchMode: z.enum(['direct', 'proxy']).default('direct'),
-    /** Integration name -> Nango provider config key, when they differ. */
-    providerConfigKeys: z.record(z.string(), z.string().min(1)).optional(),
-    /** Where a connection's org id is read from: `end_user.organization.id`, else this tag. Default `organization_id`. */
-    orgTag: z.string().min(1).default('organization_id'),
-    /** @internal Test seam: how the SDK is imported. */
-    importSdk: fn('must be a function').optional(),
-  }),
-  ...sharedShape,
-});
+export const nangoConfigSchema = z
+  .strictObject({
+    provider: z.literal('nango'),
+    nango: z.strictObject({
+      secretKey: z.string().min(1),
+      /** Default `https://api.nango.dev`; a self-hosted Nango's URL otherwise. */
+      host: httpUrl.optional(),
+      /** `direct` (default): call APIs with the token; `proxy`: through Nango's proxy. */
+      fetchMode: z.enum(['direct', 'proxy']).default('direct'),
+      /** Integration name -> Nango provider config key, when they differ. */
+      providerConfigKeys: z.record(z.string(), z.string().min(1)).optional(),
+      /**
+       * Where a Nango connection's owning org is read from — exactly one place, so nothing else (another
+       * tag, metadata a user could set) can claim it: `'end_user'` (default: `end_user.organization.id`
+       * of the connect session), `{ tag: 'organization_id' }` (the connection's tags, then the end user's),
+       * or `{ metadata: 'orgId' }` (a key of the connection metadata your backend sets).
+       */
+      orgBinding: z
+        .union([
+          z.literal('end_user'),
+          z.strictObject({ tag: z.string().min(1).max(64) }),
+          z.strictObject({ metadata: z.string().min(1).max(64) }),
+        ])
+        .optional(),
+      /** @deprecated Same as `orgBinding: { tag: orgTag }`. */
+      orgTag: z.string().min(1).max(64).optional(),
+      /** @internal Test seam: how the SDK is imported. */
+      importSdk: fn('must be a function').optional(),
+    }),
+    ...sharedShape,
+  })
+  .superRefine((config, ctx) => {
+    if (config.nango.orgBinding !== undefined && config.nango.orgTag !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nango', 'orgTag'],
+        message: 'set either nango.orgBinding or the older nango.orgTag, not both',
+      });
+    }
+  });
 
 /**
  * Validated first-party configuration.

@@ -1,12 +1,26 @@
 // Tokens at rest: AES-256-GCM, a fresh 96-bit IV per seal, the key id stored beside the ciphertext so
 // keys can rotate (old blobs stay readable while their key is in the ring; writes use the current key).
-// The integration and connection id are bound as additional data: a blob copied onto another
-// connection's row fails authentication instead of handing one org's token to another.
+// The caller binds the blob to where it lives through the additional data (the connection plane binds
+// org, integration and connection id): a blob copied onto another row fails authentication instead of
+// handing one org's token to another. Format `v2` is what `seal` writes; `v1` blobs (written before the
+// org was part of the binding) still open, with the context their writer used, until resealed.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ConfigError } from '../core/errors';
 import { DecryptionError } from './errors';
 
-const VERSION = 'v1';
+const VERSION = 'v2';
+const FORMATS = new Set(['v1', 'v2']);
+
+/**
+ * The format of a sealed blob: `v2` (current) or `v1` (sealed before the org was bound; the connection
+ * plane opens it with the legacy context and `resealAll()` rewrites it as `v2`).
+ *
+ * @example
+ * ```ts
+ * if (keyring.formatOf(blob) === 'v1') await integrations.resealAll();
+ * ```
+ */
+export type SealFormat = 'v1' | 'v2';
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
@@ -39,6 +53,8 @@ export interface Keyring {
   open(sealed: string, context: string): string;
   /** The key id a blob was sealed with, or null when the blob is not in this format. */
   keyIdOf(sealed: string): string | null;
+  /** The blob's format, or null when it is not a sealed blob. */
+  formatOf(sealed: string): SealFormat | null;
 }
 
 /**
@@ -75,7 +91,7 @@ export function createKeyring(config: KeyringConfig): Keyring {
     },
     open(sealed: string, context: string): string {
       const parts = sealed.split('.');
-      if (parts.length !== 4 || parts[0] !== VERSION) {
+      if (parts.length !== 4 || !FORMATS.has(parts[0] as string)) {
         throw new DecryptionError('The stored credentials are not in a known encrypted format', null);
       }
       const [, keyId = '', ivText = '', bodyText = ''] = parts;
@@ -109,7 +125,11 @@ export function createKeyring(config: KeyringConfig): Keyring {
     },
     keyIdOf(sealed: string): string | null {
       const parts = sealed.split('.');
-      return parts.length === 4 && parts[0] === VERSION ? (parts[1] ?? null) : null;
+      return parts.length === 4 && FORMATS.has(parts[0] as string) ? (parts[1] ?? null) : null;
+    },
+    formatOf(sealed: string): SealFormat | null {
+      const parts = sealed.split('.');
+      return parts.length === 4 && FORMATS.has(parts[0] as string) ? (parts[0] as SealFormat) : null;
     },
   });
 }

@@ -9,6 +9,8 @@ import { newTraceId } from '../core/trace';
  * - `provider_unavailable`: the token endpoint or the provider (Nango) failed, hung or answered garbage.
  * - `state_invalid`: a connect callback whose state is unknown, expired, replayed or for another redirect.
  * - `connect_failed`: the authorization server refused the grant (`error=access_denied`, bad code).
+ * - `url_not_allowed`: `fetch` was asked to send the token to an origin the integration does not allow.
+ * - `connection_unbound`: the provider's connection (Nango) carries no org binding, so no org owns it.
  *
  * @example
  * ```ts
@@ -22,6 +24,8 @@ export const INTEGRATION_REASONS = Object.freeze([
   'provider_unavailable',
   'state_invalid',
   'connect_failed',
+  'url_not_allowed',
+  'connection_unbound',
 ] as const);
 
 /**
@@ -41,6 +45,8 @@ const DEFAULT_MESSAGES: Readonly<Record<IntegrationReason, string>> = Object.fre
   provider_unavailable: 'The integration provider is unavailable',
   state_invalid: 'The connect state is unknown, expired or already used',
   connect_failed: 'The authorization server refused the connection',
+  url_not_allowed: 'The URL is not an allowed origin of the integration; the token was not sent',
+  connection_unbound: 'The connection is not bound to any org',
 });
 
 /**

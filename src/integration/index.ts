@@ -14,7 +14,7 @@ export {
   type FirstPartyIntegrationPlane,
   type IntegrationPlaneConfig,
 } from './create';
-export { createKeyring, type Keyring, type KeyringConfig } from './crypto';
+export { createKeyring, type Keyring, type KeyringConfig, type SealFormat } from './crypto';
 export { DecryptionError, INTEGRATION_REASONS, IntegrationError, type IntegrationReason } from './errors';
 export type {
   ConnectApi,
@@ -22,15 +22,18 @@ export type {
   ConnectStart,
   ConnectStartOptions,
   SaveCredentialsOptions,
-} from './first-party/adapter';
+} from './first-party/types';
 export {
   createMemoryRefreshLock,
   createPostgresRefreshLock,
   createRedisRefreshLock,
+  type PgLockClient,
+  type PgLockPool,
   type RedisLockClient,
   type RefreshLock,
   type ReleaseLock,
 } from './locks';
+export { createOriginPolicy, type OriginPolicy } from './origins';
 export type {
   ConnectionAuthType,
   ConnectionFilter,

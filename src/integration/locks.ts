@@ -2,9 +2,34 @@
 // single-flight; the lock only has to order instances. Waits poll with a bounded backoff so that a
 // waiter never holds a database connection or a Redis command open while it waits.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
 import { AuthplaneError } from '../core/errors';
 import type { PgPool } from '../stores/driver-types';
+
+/**
+ * The part of a `pg` pool client the PostgreSQL lock uses. Structural, so the public types of
+ * `authplane/integration` never name `pg`: a user without it installed still compiles.
+ *
+ * @example
+ * ```ts
+ * const client: PgLockClient = await pool.connect();
+ * ```
+ */
+export interface PgLockClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  release(err?: Error | boolean): void;
+}
+
+/**
+ * The part of a `pg` Pool the PostgreSQL lock uses (a `pg.Pool` fits it as is).
+ *
+ * @example
+ * ```ts
+ * const pool: PgLockPool = (await createPostgresStores({ connectionString })).pool;
+ * ```
+ */
+export interface PgLockPool {
+  connect(): Promise<PgLockClient>;
+}
 
 /**
  * Releases a held lock. Idempotent; never throws (a lock that cannot be released lapses: Redis by its
@@ -90,13 +115,14 @@ function advisoryKeys(key: string): [number, number] {
  * const lock = createPostgresRefreshLock({ pool: pg.pool });
  * ```
  */
-export function createPostgresRefreshLock(options: { pool: PgPool }): RefreshLock {
-  const pool = options.pool as Pool;
+export function createPostgresRefreshLock(options: { pool: PgPool | PgLockPool }): RefreshLock {
+  // A pg.Pool, or the stores' `pool`, fits both shapes; the lock uses the client it checks out.
+  const pool = options.pool as PgLockPool;
   return Object.freeze({
     async acquire(key: string, { waitMs }: { waitMs: number; holdMs: number }): Promise<ReleaseLock | null> {
       const [ns, id] = advisoryKeys(key);
       const deadline = Date.now() + waitMs;
-      let client: PoolClient;
+      let client: PgLockClient;
       try {
         client = await pool.connect();
       } catch (cause) {
@@ -105,11 +131,8 @@ export function createPostgresRefreshLock(options: { pool: PgPool }): RefreshLoc
       try {
         let delay = 5;
         for (;;) {
-          const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
-            ns,
-            id,
-          ]);
-          if (rows[0]?.ok) break;
+          const { rows } = await client.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [ns, id]);
+          if ((rows[0] as { ok?: unknown } | undefined)?.ok === true) break;
           if (Date.now() + delay > deadline) {
             client.release();
             return null;

@@ -1,17 +1,19 @@
 /**
- * Names one connection: the integration (`github`, `slack`, `jira`, a custom key) and the connection id.
- * `orgId`, when set, restricts the call to that org's connections: a connection of another org is
- * reported as `connection_not_found`, exactly like one that does not exist (nothing leaks).
+ * Names one connection: the org that owns it, the integration (`github`, `slack`, `jira`, a custom key)
+ * and the connection id. A connection's identity is `(orgId, connectionId)`: two orgs may use the same
+ * id and never reach each other's connection, so `orgId` is required (the org the request acts on,
+ * e.g. `principal.orgId`). A connection of another org is `connection_not_found`, exactly like one that
+ * does not exist (nothing leaks).
  *
  * @example
  * ```ts
- * const ref: ConnectionRef = { integration: 'github', connectionId: 'acme', orgId: principal.orgId };
+ * const ref: ConnectionRef = { integration: 'github', connectionId: 'acme', orgId: 'org_acme' };
  * ```
  */
 export interface ConnectionRef {
   readonly integration: string;
   readonly connectionId: string;
-  readonly orgId?: string;
+  readonly orgId: string;
 }
 
 /**
@@ -107,7 +109,7 @@ export interface IntegrationAdapter {
   getToken(ref: ConnectionRef, options?: GetTokenOptions): Promise<IntegrationToken>;
   getConnection(ref: ConnectionRef): Promise<ConnectionInfo>;
   listConnections(filter?: ConnectionFilter): Promise<ConnectionInfo[]>;
-  /** False when there was nothing to delete (or it belongs to another org). */
+  /** False when there was nothing to delete in that org. */
   deleteConnection(ref: ConnectionRef): Promise<boolean>;
   /**
    * Optional: the adapter's own way to call the API (Nango's proxy, which injects the token itself).
@@ -124,7 +126,7 @@ export interface IntegrationAdapter {
  * @example
  * ```ts
  * const integrations = await createIntegrationPlane({ provider: 'first-party', store, encryption, integrations: { github } });
- * const res = await integrations.fetch({ integration: 'github', connectionId: 'acme' }, 'https://api.github.com/user');
+ * const res = await integrations.fetch({ integration: 'github', connectionId: 'acme', orgId: 'org_acme' }, 'https://api.github.com/user');
  * ```
  */
 export interface IntegrationPlane {
@@ -135,9 +137,12 @@ export interface IntegrationPlane {
   listConnections(filter?: ConnectionFilter): Promise<ConnectionInfo[]>;
   deleteConnection(ref: ConnectionRef): Promise<boolean>;
   /**
-   * `fetch` with the connection's token in `Authorization`; on a 401 it forces one refresh and retries
-   * once. Caller-set `Authorization` is replaced. A streaming request body cannot be retried: pass a
-   * string, bytes, `URLSearchParams` or `FormData`.
+   * `fetch` with the connection's token in `Authorization`, sent only to the integration's allowed
+   * origins (its `apiBaseUrl` and the configured `allowedOrigins`): any other URL is refused with
+   * `IntegrationError` `url_not_allowed` before a request is made, and a redirect to another origin is
+   * followed without the token. On a 401 from an allowed origin it forces one refresh and retries once.
+   * Caller-set `Authorization` is replaced. A streaming request body cannot be retried: pass a string,
+   * bytes, `URLSearchParams` or `FormData`.
    */
   fetch(ref: ConnectionRef, url: string | URL, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;

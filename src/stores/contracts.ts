@@ -214,18 +214,20 @@ export interface IdentityLinkStore {
 export type ConnectionStatus = 'active' | 'needs_reauth';
 
 /**
- * One stored connection to a third-party integration (e.g. the GitHub grant of org `acme`).
+ * One stored connection to a third-party integration (e.g. the GitHub grant of org `acme`). Its identity
+ * is `(orgId, integration, id)`: two orgs may use the same connection id and never share a row.
  * `credentials` is an opaque blob the integration plane encrypts before writing; stores never read it.
  *
  * @example
  * ```ts
- * const c = await connections.get('github', 'acme');
+ * const c = await connections.get({ orgId: 'org_acme', integration: 'github', id: 'acme' });
  * if (c) decrypt(c.credentials);
  * ```
  */
 export interface ConnectionRecord {
   readonly integration: string;
   readonly id: string;
+  /** The owning org: part of the identity. Null only for org-less internal rows (connect states). */
   readonly orgId: string | null;
   readonly status: ConnectionStatus;
   /** Non-secret JSON data (account login, granted scopes, provider config key). */
@@ -265,28 +267,45 @@ export type CompareAndSetResult =
   | { readonly ok: false; readonly current: ConnectionRecord | null };
 
 /**
- * Stored integration connections. Token refreshes go through `compareAndSet`, so two instances that
- * refresh at the same moment cannot overwrite each other's tokens (no lost update).
+ * The identity of one stored connection. `orgId` is part of it: a lookup, write or delete never reaches
+ * another org's row, whatever the integration and id. Null names an org-less internal row.
  *
  * @example
  * ```ts
- * const current = await connections.get('github', 'acme');
+ * const key: ConnectionKey = { orgId: 'org_acme', integration: 'github', id: 'acme' };
+ * ```
+ */
+export interface ConnectionKey {
+  readonly orgId: string | null;
+  readonly integration: string;
+  readonly id: string;
+}
+
+/**
+ * Stored integration connections, keyed by `(orgId, integration, id)`. Token refreshes go through
+ * `compareAndSet`, so two instances that refresh at the same moment cannot overwrite each other's
+ * tokens (no lost update). `put` and `compareAndSet` address the row named by the input's own
+ * `(orgId, integration, id)`: a write for org A can never replace org B's connection.
+ *
+ * @example
+ * ```ts
+ * const current = await connections.get({ orgId: 'org_acme', integration: 'github', id: 'acme' });
  * const result = await connections.compareAndSet({ ...current, credentials: sealedNew }, current.version);
  * ```
  */
 export interface ConnectionStore {
-  get(integration: string, id: string): Promise<ConnectionRecord | null>;
+  get(key: ConnectionKey): Promise<ConnectionRecord | null>;
   /** Connections of an org and/or an integration, oldest first; `{}` lists everything. */
   list(filter: { orgId?: string; integration?: string }): Promise<ConnectionRecord[]>;
-  /** Unconditional upsert; returns the stored record with its new version. */
+  /** Unconditional upsert of the row `(orgId, integration, id)`; returns it with its new version. */
   put(input: ConnectionInput): Promise<ConnectionRecord>;
   /**
-   * Writes only when the stored version equals `expectedVersion` (null: only when no record exists yet).
-   * Atomic across instances.
+   * Writes only when the stored version of the row `(orgId, integration, id)` equals `expectedVersion`
+   * (null: only when no such row exists yet). Atomic across instances.
    */
   compareAndSet(input: ConnectionInput, expectedVersion: number | null): Promise<CompareAndSetResult>;
   /** False when there was nothing to delete. */
-  delete(integration: string, id: string): Promise<boolean>;
+  delete(key: ConnectionKey): Promise<boolean>;
   close(): Promise<void>;
 }
 

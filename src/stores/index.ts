@@ -17,6 +17,7 @@ export type {
   ApiKeyUsage,
   CompareAndSetResult,
   ConnectionInput,
+  ConnectionKey,
   ConnectionRecord,
   ConnectionStatus,
   ConnectionStore,

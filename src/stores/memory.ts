@@ -10,6 +10,7 @@ import type {
   ApiKeyUsage,
   CompareAndSetResult,
   ConnectionInput,
+  ConnectionKey,
   ConnectionRecord,
   ConnectionStore,
   IdentityLink,
@@ -25,6 +26,7 @@ import type {
 import { StoreError } from './errors';
 import {
   checkConnectionInput,
+  checkConnectionKey,
   checkLinkKey,
   conflict,
   copyApiKey,
@@ -197,8 +199,8 @@ export function createMemoryIdentityLinkStore(options: MemoryStoreOptions = {}):
 }
 
 /**
- * A bounded in-memory {@link ConnectionStore}. Compare-and-set is atomic because the check and the
- * write happen in one synchronous step.
+ * A bounded in-memory {@link ConnectionStore}, keyed by `(orgId, integration, id)`. Compare-and-set is
+ * atomic because the check and the write happen in one synchronous step.
  *
  * @example
  * ```ts
@@ -208,6 +210,8 @@ export function createMemoryIdentityLinkStore(options: MemoryStoreOptions = {}):
 export function createMemoryConnectionStore(options: MemoryStoreOptions = {}): ConnectionStore {
   const { maxEntries, clock } = limits(options);
   const rows = new Map<string, ConnectionRecord>();
+  // JSON keeps the three parts apart whatever characters the ids contain.
+  const keyOf = (k: ConnectionKey) => JSON.stringify([k.orgId, k.integration, k.id]);
 
   const write = (input: ConnectionInput, existing: ConnectionRecord | undefined): ConnectionRecord => {
     if (!existing && rows.size >= maxEntries) throw full();
@@ -224,13 +228,14 @@ export function createMemoryConnectionStore(options: MemoryStoreOptions = {}): C
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
-    rows.set(linkKey(input.integration, input.id), record);
+    rows.set(keyOf(input), record);
     return copyConnection(record);
   };
 
   return Object.freeze({
-    async get(integration: string, id: string): Promise<ConnectionRecord | null> {
-      const r = rows.get(linkKey(integration, id));
+    async get(key: ConnectionKey): Promise<ConnectionRecord | null> {
+      checkConnectionKey(key);
+      const r = rows.get(keyOf(key));
       return r ? copyConnection(r) : null;
     },
     async list(filter: { orgId?: string; integration?: string }): Promise<ConnectionRecord[]> {
@@ -245,21 +250,22 @@ export function createMemoryConnectionStore(options: MemoryStoreOptions = {}): C
     },
     async put(input: ConnectionInput): Promise<ConnectionRecord> {
       checkConnectionInput(input);
-      return write(input, rows.get(linkKey(input.integration, input.id)));
+      return write(input, rows.get(keyOf(input)));
     },
     async compareAndSet(
       input: ConnectionInput,
       expectedVersion: number | null,
     ): Promise<CompareAndSetResult> {
       checkConnectionInput(input);
-      const existing = rows.get(linkKey(input.integration, input.id));
+      const existing = rows.get(keyOf(input));
       if ((existing?.version ?? null) !== expectedVersion) {
         return { ok: false, current: existing ? copyConnection(existing) : null };
       }
       return { ok: true, record: write(input, existing) };
     },
-    async delete(integration: string, id: string): Promise<boolean> {
-      return rows.delete(linkKey(integration, id));
+    async delete(key: ConnectionKey): Promise<boolean> {
+      checkConnectionKey(key);
+      return rows.delete(keyOf(key));
     },
     async close(): Promise<void> {},
   });

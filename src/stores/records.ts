@@ -3,6 +3,7 @@
 import type {
   ApiKeyRecord,
   ConnectionInput,
+  ConnectionKey,
   ConnectionRecord,
   ConnectionStatus,
   IdentityLink,
@@ -64,11 +65,49 @@ export function copyConnection(c: ConnectionRecord): ConnectionRecord {
 
 const STATUSES: readonly ConnectionStatus[] = ['active', 'needs_reauth'];
 
-/** Rejects inputs a database column would not round-trip. */
-export function checkConnectionInput(input: ConnectionInput): void {
-  if (!nonEmpty(input.integration) || !nonEmpty(input.id)) {
+/**
+ * Rejects a connection key without its org part (null or a non-empty string): never a global lookup.
+ *
+ * @example
+ * ```ts
+ * checkConnectionKey({ orgId: 'org_acme', integration: 'github', id: 'acme' });
+ * ```
+ */
+export function checkConnectionKey(key: ConnectionKey): void {
+  if (!key || typeof key !== 'object') {
+    throw new TypeError('connection key must be { orgId, integration, id }');
+  }
+  if (!nonEmpty(key.integration) || !nonEmpty(key.id)) {
     throw new TypeError('connection: integration and id must be non-empty strings');
   }
+  if (key.orgId !== null && !nonEmpty(key.orgId)) {
+    throw new TypeError('connection: orgId must be a non-empty string or null (it is part of the identity)');
+  }
+}
+
+/**
+ * The stored form of a connection's org: SQL keys cannot hold NULL, and '' is refused as an org id.
+ *
+ * @example
+ * ```ts
+ * orgColumn(null); // ''
+ * ```
+ */
+export const orgColumn = (orgId: string | null): string => orgId ?? '';
+/**
+ * The inverse of {@link orgColumn}.
+ *
+ * @example
+ * ```ts
+ * orgFromColumn(''); // null
+ * ```
+ */
+export const orgFromColumn = (value: string | null): string | null =>
+  value === '' || value === null ? null : value;
+
+/** Rejects inputs a database column would not round-trip. */
+export function checkConnectionInput(input: ConnectionInput): void {
+  checkConnectionKey({ orgId: input?.orgId, integration: input?.integration, id: input?.id });
   if (!STATUSES.includes(input.status))
     throw new TypeError('connection: status must be active or needs_reauth');
   if (input.credentials !== null && typeof input.credentials !== 'string') {

@@ -8,9 +8,6 @@ import type {
   ApiKeyStore,
   ApiKeyUpdate,
   ApiKeyUsage,
-  CompareAndSetResult,
-  ConnectionInput,
-  ConnectionRecord,
   ConnectionStore,
   IdentityLink,
   IdentityLinkStore,
@@ -26,7 +23,8 @@ import type {
 import type { SqliteDatabase } from './driver-types';
 import { toStoreError, unavailable } from './errors';
 import { cjs, loadPeer } from './peer';
-import { checkConnectionInput, checkLinkKey, conflict, copyConnection } from './records';
+import { checkLinkKey, conflict } from './records';
+import { SQLITE_CONNECTIONS_BY_ORG, sqliteConnectionStore } from './sqlite-connections';
 
 type Database = BetterSqlite3.Database;
 
@@ -115,6 +113,8 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (integration, id)
    );
    CREATE INDEX connections_org ON connections (org_id);`,
+  // 2: a connection's identity is (org, integration, id); existing rows keep their values.
+  SQLITE_CONNECTIONS_BY_ORG,
 ];
 
 /**
@@ -439,111 +439,6 @@ function sqliteLinkStore(db: Database, clock: () => number): IdentityLinkStore {
       for (const l of batch.links ?? []) checkLinkKey(l.provider, l.providerSubject, l.subject);
       for (const o of batch.orgs ?? []) checkLinkKey(o.provider, o.externalOrgId, o.orgId);
       return guard('identity link import', () => importAll(batch, clock()));
-    },
-    async close(): Promise<void> {},
-  });
-}
-
-interface ConnectionRow {
-  integration: string;
-  id: string;
-  org_id: string | null;
-  status: string;
-  metadata: string;
-  credentials: string | null;
-  expires_at: number | null;
-  version: number;
-  created_at: number;
-  updated_at: number;
-}
-
-const connectionFromRow = (r: ConnectionRow): ConnectionRecord =>
-  copyConnection({
-    integration: r.integration,
-    id: r.id,
-    orgId: r.org_id,
-    status: r.status as ConnectionRecord['status'],
-    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
-    credentials: r.credentials,
-    expiresAt: toDate(r.expires_at),
-    version: Number(r.version),
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at),
-  });
-
-function sqliteConnectionStore(db: Database, clock: () => number): ConnectionStore {
-  const get = db.prepare('SELECT * FROM connections WHERE integration = ? AND id = ?');
-  const list = db.prepare(
-    `SELECT * FROM connections WHERE (@org IS NULL OR org_id = @org) AND (@integration IS NULL OR integration = @integration)
-     ORDER BY created_at, integration, id`,
-  );
-  const upsert = db.prepare(
-    `INSERT INTO connections (integration, id, org_id, status, metadata, credentials, expires_at, version,
-       created_at, updated_at)
-     VALUES (@integration, @id, @org_id, @status, @metadata, @credentials, @expires_at, 1, @now, @now)
-     ON CONFLICT (integration, id) DO UPDATE SET org_id = excluded.org_id, status = excluded.status,
-       metadata = excluded.metadata, credentials = excluded.credentials, expires_at = excluded.expires_at,
-       version = connections.version + 1, updated_at = excluded.updated_at
-     RETURNING *`,
-  );
-  const insertNew = db.prepare(
-    `INSERT INTO connections (integration, id, org_id, status, metadata, credentials, expires_at, version,
-       created_at, updated_at)
-     VALUES (@integration, @id, @org_id, @status, @metadata, @credentials, @expires_at, 1, @now, @now)
-     ON CONFLICT (integration, id) DO NOTHING RETURNING *`,
-  );
-  const updateIf = db.prepare(
-    `UPDATE connections SET org_id = @org_id, status = @status, metadata = @metadata, credentials = @credentials,
-       expires_at = @expires_at, version = version + 1, updated_at = @now
-     WHERE integration = @integration AND id = @id AND version = @expected RETURNING *`,
-  );
-  const del = db.prepare('DELETE FROM connections WHERE integration = ? AND id = ?');
-
-  const params = (input: ConnectionInput) => ({
-    integration: input.integration,
-    id: input.id,
-    org_id: input.orgId,
-    status: input.status,
-    metadata: JSON.stringify(input.metadata),
-    credentials: input.credentials,
-    expires_at: ms(input.expiresAt),
-    now: clock(),
-  });
-
-  return Object.freeze({
-    async get(integration: string, id: string): Promise<ConnectionRecord | null> {
-      const row = guard('connection lookup', () => get.get(integration, id)) as ConnectionRow | undefined;
-      return row ? connectionFromRow(row) : null;
-    },
-    async list(filter: { orgId?: string; integration?: string }): Promise<ConnectionRecord[]> {
-      const rows = guard('connection list', () =>
-        list.all({ org: filter.orgId ?? null, integration: filter.integration ?? null }),
-      ) as ConnectionRow[];
-      return rows.map(connectionFromRow);
-    },
-    async put(input: ConnectionInput): Promise<ConnectionRecord> {
-      checkConnectionInput(input);
-      return connectionFromRow(guard('connection write', () => upsert.get(params(input))) as ConnectionRow);
-    },
-    async compareAndSet(
-      input: ConnectionInput,
-      expectedVersion: number | null,
-    ): Promise<CompareAndSetResult> {
-      checkConnectionInput(input);
-      // Each statement is atomic on its own: the version check and the write are one UPDATE.
-      const row = guard('connection compare-and-set', () =>
-        expectedVersion === null
-          ? insertNew.get(params(input))
-          : updateIf.get({ ...params(input), expected: expectedVersion }),
-      ) as ConnectionRow | undefined;
-      if (row) return { ok: true, record: connectionFromRow(row) };
-      const current = guard('connection lookup', () => get.get(input.integration, input.id)) as
-        | ConnectionRow
-        | undefined;
-      return { ok: false, current: current ? connectionFromRow(current) : null };
-    },
-    async delete(integration: string, id: string): Promise<boolean> {
-      return guard('connection delete', () => del.run(integration, id).changes === 1);
     },
     async close(): Promise<void> {},
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectionInput, ConnectionStore } from '../../src/stores/contracts';
+import type { ConnectionInput, ConnectionKey, ConnectionStore } from '../../src/stores/contracts';
 import { type Fixture, uid } from './fixture';
 
 function input(overrides: Partial<ConnectionInput> = {}): ConnectionInput {
@@ -14,6 +14,12 @@ function input(overrides: Partial<ConnectionInput> = {}): ConnectionInput {
     ...overrides,
   };
 }
+
+const keyOf = (i: ConnectionInput): ConnectionKey => ({
+  orgId: i.orgId,
+  integration: i.integration,
+  id: i.id,
+});
 
 /**
  * The ConnectionStore contract, for every implementation: versions, compare-and-set, no lost update.
@@ -39,7 +45,7 @@ export function connectionStoreContract(
     });
 
     it('has nothing for an unknown connection', async () => {
-      expect(await store.get(uid('github'), 'acme')).toBeNull();
+      expect(await store.get({ orgId: uid('org'), integration: uid('github'), id: 'acme' })).toBeNull();
     });
 
     it('creates at version 1 and round-trips every field', async () => {
@@ -47,7 +53,7 @@ export function connectionStoreContract(
       const created = await store.put(i);
       expect(created).toMatchObject({ ...i, version: 1 });
       expect(created.createdAt.getTime()).toBe(created.updatedAt.getTime());
-      expect(await store.get(i.integration, i.id)).toEqual(created);
+      expect(await store.get(keyOf(i))).toEqual(created);
     });
 
     it('bumps the version on every put and keeps createdAt', async () => {
@@ -106,7 +112,7 @@ export function connectionStoreContract(
       );
       const winners = results.filter((r) => r.ok);
       expect(winners).toHaveLength(1);
-      const stored = await store.get(i.integration, i.id);
+      const stored = await store.get(keyOf(i));
       expect(stored?.version).toBe(2);
       expect(winners[0]?.ok && stored?.credentials === winners[0].record.credentials).toBe(true);
     });
@@ -114,9 +120,9 @@ export function connectionStoreContract(
     it('deletes', async () => {
       const i = input();
       await store.put(i);
-      expect(await store.delete(i.integration, i.id)).toBe(true);
-      expect(await store.delete(i.integration, i.id)).toBe(false);
-      expect(await store.get(i.integration, i.id)).toBeNull();
+      expect(await store.delete(keyOf(i))).toBe(true);
+      expect(await store.delete(keyOf(i))).toBe(false);
+      expect(await store.get(keyOf(i))).toBeNull();
     });
 
     it('hands out frozen copies: the stored metadata cannot be changed through a result', async () => {
@@ -124,10 +130,57 @@ export function connectionStoreContract(
       const created = await store.put(i);
       expect(Object.isFrozen(created.metadata)).toBe(true);
       created.expiresAt?.setTime(0);
-      expect(await store.get(i.integration, i.id)).toMatchObject({
+      expect(await store.get(keyOf(i))).toMatchObject({
         expiresAt: i.expiresAt,
         metadata: i.metadata,
       });
+    });
+
+    it('keys a connection by (org, integration, id): another org’s write with the same id creates its own row', async () => {
+      const victim = input({ credentials: 'victim-sealed-blob' });
+      const stored = await store.put(victim);
+      const attacker = { ...victim, orgId: uid('org_attacker'), credentials: 'attacker-blob' };
+      // put: the attacker's upsert of the same integration and id must not touch the victim's row.
+      const theirs = await store.put(attacker);
+      expect(theirs.version).toBe(1);
+      expect(await store.get(keyOf(victim))).toEqual(stored);
+      // compare-and-set at the victim's version, from the other org: refused, victim untouched.
+      const cas = await store.compareAndSet({ ...attacker, credentials: 'overwrite' }, stored.version);
+      expect(cas.ok).toBe(true); // it wrote the attacker's own row (version 1 -> 2) …
+      if (cas.ok) expect(cas.record.orgId).toBe(attacker.orgId);
+      expect(await store.get(keyOf(victim))).toEqual(stored); // … never the victim's
+      const created = await store.compareAndSet({ ...victim, orgId: uid('org_other') }, null);
+      expect(created.ok).toBe(true);
+      // Reads and deletes through another org's key see nothing of the victim's row.
+      expect(await store.get({ ...keyOf(victim), orgId: uid('org_nobody') })).toBeNull();
+      expect(await store.delete({ ...keyOf(victim), orgId: uid('org_nobody') })).toBe(false);
+      expect(await store.delete(keyOf(attacker))).toBe(true);
+      expect(await store.get(keyOf(victim))).toEqual(stored);
+      const listed = await store.list({ orgId: victim.orgId as string });
+      expect(listed.map((r) => r.credentials)).toEqual(['victim-sealed-blob']);
+    });
+
+    it('keeps an org-less row apart from every org', async () => {
+      const orgless = input({ orgId: null, credentials: 'orgless' });
+      await store.put(orgless);
+      const owned = await store.put({ ...orgless, orgId: uid('org'), credentials: 'owned' });
+      expect((await store.get(keyOf(orgless)))?.credentials).toBe('orgless');
+      expect((await store.get(keyOf(orgless)))?.orgId).toBeNull();
+      expect((await store.get(keyOf(owned)))?.credentials).toBe('owned');
+    });
+
+    it('refuses a key without its org part (no global lookup by integration and id)', async () => {
+      const i = input();
+      await store.put(i);
+      const noOrg = { integration: i.integration, id: i.id } as unknown as ConnectionKey;
+      await expect(store.get(noOrg)).rejects.toThrow(TypeError);
+      await expect(store.delete(noOrg)).rejects.toThrow(TypeError);
+      await expect(store.get({ ...keyOf(i), orgId: '' })).rejects.toThrow(TypeError);
+      await expect(store.put({ ...i, orgId: '' })).rejects.toThrow(TypeError);
+      // The old positional call shape fails loudly instead of reading any org's row.
+      await expect(
+        (store.get as unknown as (a: string, b: string) => Promise<unknown>)(i.integration, i.id),
+      ).rejects.toThrow(TypeError);
     });
 
     it('refuses an unknown status', async () => {

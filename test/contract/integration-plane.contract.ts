@@ -7,6 +7,7 @@ import type { LoopbackApi } from '../peers/loopback-api';
 export interface SeededRef {
   readonly integration: string;
   readonly connectionId: string;
+  readonly orgId: string;
 }
 
 export interface IntegrationFixture {
@@ -104,7 +105,11 @@ export function integrationPlaneContract(name: string, setup: () => Promise<Inte
 
     it('reports unknown connections and integrations with their reasons and a trace id', async () => {
       const ref = await f.seed('org_a', next('c'));
-      const missing = f.plane.getToken({ integration: ref.integration, connectionId: next('missing') });
+      const missing = f.plane.getToken({
+        integration: ref.integration,
+        connectionId: next('missing'),
+        orgId: ref.orgId,
+      });
       await expect(missing).rejects.toBeInstanceOf(IntegrationError);
       await expect(missing).rejects.toMatchObject({
         reason: 'connection_not_found',
@@ -112,12 +117,20 @@ export function integrationPlaneContract(name: string, setup: () => Promise<Inte
       });
       expect(
         await reasonOf(
-          f.plane.getConnection({ integration: ref.integration, connectionId: next('missing') }),
+          f.plane.getConnection({
+            integration: ref.integration,
+            connectionId: next('missing'),
+            orgId: ref.orgId,
+          }),
         ),
       ).toBe('connection_not_found');
       expect(
         await reasonOf(
-          f.plane.getToken({ integration: 'no-such-integration', connectionId: ref.connectionId }),
+          f.plane.getToken({
+            integration: 'no-such-integration',
+            connectionId: ref.connectionId,
+            orgId: ref.orgId,
+          }),
         ),
       ).toBe('integration_unknown');
     });

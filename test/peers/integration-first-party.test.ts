@@ -21,6 +21,10 @@ afterAll(async () => {
   await peers?.stop();
 });
 
+/** Store keys of the connections these tests create (all in org_acme unless named otherwise). */
+const key = (integration: string, id: string, orgId = 'org_acme') => ({ orgId, integration, id });
+const acme = { orgId: 'org_acme', userId: 'alice' };
+
 const reasonOf = (p: Promise<unknown>) =>
   p.then(
     () => 'resolved',
@@ -52,9 +56,13 @@ describe('first-party connect flow against a real authorization server', () => {
       status: 'active',
       authType: 'oauth2',
     });
-    const token = await plane.getToken({ integration: 'github', connectionId: 'org_acme' });
-    const row = await store.get('github', 'org_acme');
-    expect(row?.credentials).toMatch(/^v1\.k1\./);
+    const token = await plane.getToken({
+      integration: 'github',
+      connectionId: 'org_acme',
+      orgId: 'org_acme',
+    });
+    const row = await store.get(key('github', 'org_acme'));
+    expect(row?.credentials).toMatch(/^v2\.k1\./);
     expect(row?.credentials).not.toContain(token.accessToken);
     expect(JSON.stringify(row?.metadata)).not.toContain(token.accessToken);
     // The pending state is gone once used.
@@ -73,12 +81,12 @@ describe('first-party connect flow against a real authorization server', () => {
     const callback = await completeBrowserLogin(started.url, { login: 'alice' });
     const wrong = new URL(callback);
     wrong.searchParams.set('state', 'forged-state');
-    expect(await reasonOf(plane.connect.finish(wrong))).toBe('state_invalid');
+    expect(await reasonOf(plane.connect.finish(wrong, acme))).toBe('state_invalid');
     const noState = new URL(callback);
     noState.searchParams.delete('state');
-    expect(await reasonOf(plane.connect.finish(noState))).toBe('state_invalid');
-    await plane.connect.finish(callback);
-    expect(await reasonOf(plane.connect.finish(callback))).toBe('state_invalid'); // replay
+    expect(await reasonOf(plane.connect.finish(noState, acme))).toBe('state_invalid');
+    await plane.connect.finish(callback, acme);
+    expect(await reasonOf(plane.connect.finish(callback, acme))).toBe('state_invalid'); // replay
 
     // Bound to org and user: a callback finished in another session is refused (and burns the state).
     const other = await plane.connect.start({
@@ -89,10 +97,10 @@ describe('first-party connect flow against a real authorization server', () => {
       connectionId: 'x1',
     });
     const otherCallback = await completeBrowserLogin(other.url, { login: 'alice' });
-    expect(await reasonOf(plane.connect.finish(otherCallback, { orgId: 'org_globex' }))).toBe(
-      'state_invalid',
-    );
-    expect(await reasonOf(plane.connect.finish(otherCallback, { orgId: 'org_acme' }))).toBe('state_invalid');
+    expect(
+      await reasonOf(plane.connect.finish(otherCallback, { orgId: 'org_globex', userId: 'alice' })),
+    ).toBe('state_invalid');
+    expect(await reasonOf(plane.connect.finish(otherCallback, acme))).toBe('state_invalid');
 
     const third = await plane.connect.start({
       integration: 'github',
@@ -102,7 +110,9 @@ describe('first-party connect flow against a real authorization server', () => {
       connectionId: 'x2',
     });
     const thirdCallback = await completeBrowserLogin(third.url, { login: 'alice' });
-    expect(await reasonOf(plane.connect.finish(thirdCallback, { userId: 'mallory' }))).toBe('state_invalid');
+    expect(
+      await reasonOf(plane.connect.finish(thirdCallback, { orgId: 'org_acme', userId: 'mallory' })),
+    ).toBe('state_invalid');
 
     // Another redirect URI than the one the flow started with.
     const fourth = await plane.connect.start({
@@ -114,7 +124,7 @@ describe('first-party connect flow against a real authorization server', () => {
     });
     const moved = new URL(await completeBrowserLogin(fourth.url, { login: 'alice' }));
     moved.pathname = '/elsewhere';
-    expect(await reasonOf(plane.connect.finish(moved))).toBe('state_invalid');
+    expect(await reasonOf(plane.connect.finish(moved, acme))).toBe('state_invalid');
 
     // Expired (TTL 600 s by default).
     const fifth = await plane.connect.start({
@@ -126,7 +136,7 @@ describe('first-party connect flow against a real authorization server', () => {
     });
     const fifthCallback = await completeBrowserLogin(fifth.url, { login: 'alice' });
     offset += 601_000;
-    expect(await reasonOf(plane.connect.finish(fifthCallback))).toBe('state_invalid');
+    expect(await reasonOf(plane.connect.finish(fifthCallback, acme))).toBe('state_invalid');
   });
 
   it('reports an authorization server refusal as connect_failed', async () => {
@@ -140,7 +150,7 @@ describe('first-party connect flow against a real authorization server', () => {
     // An unknown dev user makes the issuer end the flow with error=access_denied.
     const callback = await completeBrowserLogin(started.url, { login: 'nobody' });
     expect(new URL(callback).searchParams.get('error')).toBe('access_denied');
-    expect(await reasonOf(plane.connect.finish(callback))).toBe('connect_failed');
+    expect(await reasonOf(plane.connect.finish(callback, acme))).toBe('connect_failed');
   });
 
   it('stores static API-key and Basic connections (a Jira API token)', async () => {
@@ -155,7 +165,7 @@ describe('first-party connect flow against a real authorization server', () => {
     expect(token).toMatchObject({ tokenType: 'Basic', expiresAt: null });
     expect(Buffer.from(token.accessToken, 'base64').toString()).toBe('bot@acme.test:jira-api-token-123');
     const res = await plane.fetch(
-      { integration: 'jira', connectionId: 'acme-jira' },
+      { integration: 'jira', connectionId: 'acme-jira', orgId: 'org_acme' },
       `${peers.api.url}/rest/api/3/myself`,
     );
     expect(await res.json()).toMatchObject({ ok: true, scheme: 'Basic' });
@@ -165,13 +175,16 @@ describe('first-party connect flow against a real authorization server', () => {
       connectionId: 'acme-key',
       credentials: { type: 'api_key', apiKey: 'key-123' },
     });
-    expect(await plane.getToken({ integration: 'jira', connectionId: 'acme-key' })).toMatchObject({
+    expect(
+      await plane.getToken({ integration: 'jira', connectionId: 'acme-key', orgId: 'org_acme' }),
+    ).toMatchObject({
       accessToken: 'key-123',
       tokenType: 'Bearer',
     });
-    expect((await plane.getConnection({ integration: 'jira', connectionId: 'acme-key' })).authType).toBe(
-      'api_key',
-    );
+    expect(
+      (await plane.getConnection({ integration: 'jira', connectionId: 'acme-key', orgId: 'org_acme' }))
+        .authType,
+    ).toBe('api_key');
   });
 });
 
@@ -180,16 +193,16 @@ describe('first-party refresh and rotation', () => {
     const store = createMemoryConnectionStore();
     const plane = await firstPartyPlane(peers, { store });
     await connectViaBrowser(plane, 'org_acme', 'rot');
-    const ref = { integration: 'github', connectionId: 'rot' };
-    const blobs = new Set([(await store.get('github', 'rot'))?.credentials]);
+    const ref = { integration: 'github', connectionId: 'rot', orgId: 'org_acme' };
+    const blobs = new Set([(await store.get(key('github', 'rot')))?.credentials]);
     const tokens = new Set<string>();
     for (let i = 0; i < 3; i++) {
       tokens.add((await plane.getToken(ref, { forceRefresh: true })).accessToken);
-      blobs.add((await store.get('github', 'rot'))?.credentials);
+      blobs.add((await store.get(key('github', 'rot')))?.credentials);
     }
     expect(tokens.size).toBe(3);
     expect(blobs.size).toBe(4);
-    expect((await store.get('github', 'rot'))?.version).toBe(4);
+    expect((await store.get(key('github', 'rot')))?.version).toBe(4);
   });
 
   it('after invalid_grant re-reads the store: another instance’s rotation is used, not needs_reauth', async () => {
@@ -199,7 +212,7 @@ describe('first-party refresh and rotation', () => {
     const a = await firstPartyPlane(peers, { store, keys });
     const b = await firstPartyPlane(peers, { store, keys });
     await connectViaBrowser(a, 'org_acme', 'race');
-    const ref = { integration: 'github', connectionId: 'race' };
+    const ref = { integration: 'github', connectionId: 'race', orgId: 'org_acme' };
     // B's refresh request is held at the token endpoint until A has rotated and stored new tokens, so
     // B presents the old refresh token and the real issuer answers invalid_grant.
     let aToken = '';
@@ -211,7 +224,7 @@ describe('first-party refresh and rotation', () => {
     expect(aToken).not.toBe('');
     expect(bToken.accessToken).toBe(aToken);
     expect(peers.tokens.refreshes - before).toBe(2); // B's stale refresh did reach the issuer
-    expect((await store.get('github', 'race'))?.status).toBe('active');
+    expect((await store.get(key('github', 'race')))?.status).toBe('active');
   });
 });
 
@@ -222,13 +235,13 @@ describe('encryption at rest', () => {
     const k2 = newKey();
     const old = await firstPartyPlane(peers, { store, keys: { k1 } });
     await connectViaBrowser(old, 'org_acme', 'enc');
-    const ref = { integration: 'github', connectionId: 'enc' };
+    const ref = { integration: 'github', connectionId: 'enc', orgId: 'org_acme' };
     const token = await old.getToken(ref);
 
     const rotated = await firstPartyPlane(peers, { store, keys: { k1, k2 }, currentKeyId: 'k2' });
     expect((await rotated.getToken(ref)).accessToken).toBe(token.accessToken);
     expect(await rotated.resealAll()).toBe(1);
-    expect((await store.get('github', 'enc'))?.credentials).toMatch(/^v1\.k2\./);
+    expect((await store.get(key('github', 'enc')))?.credentials).toMatch(/^v2\.k2\./);
     expect(await rotated.resealAll()).toBe(0);
 
     const k2Only = await firstPartyPlane(peers, { store, keys: { k2 }, currentKeyId: 'k2' });
@@ -258,17 +271,21 @@ describe('encryption at rest', () => {
       connectionId: 'b',
       credentials: { type: 'api_key', apiKey: 'secret-b' },
     });
-    const a = (await store.get('jira', 'a')) as NonNullable<Awaited<ReturnType<typeof store.get>>>;
-    const b = (await store.get('jira', 'b')) as NonNullable<Awaited<ReturnType<typeof store.get>>>;
+    const a = (await store.get(key('jira', 'a', 'org_a'))) as NonNullable<
+      Awaited<ReturnType<typeof store.get>>
+    >;
+    const b = (await store.get(key('jira', 'b', 'org_b'))) as NonNullable<
+      Awaited<ReturnType<typeof store.get>>
+    >;
     await store.put({ ...b, credentials: a.credentials }); // org b's row now holds org a's ciphertext
     const fresh = await firstPartyPlane(peers, { store, keys });
-    await expect(fresh.getToken({ integration: 'jira', connectionId: 'b' })).rejects.toBeInstanceOf(
-      DecryptionError,
-    );
+    await expect(
+      fresh.getToken({ integration: 'jira', connectionId: 'b', orgId: 'org_b' }),
+    ).rejects.toBeInstanceOf(DecryptionError);
     const body = (a.credentials as string).split('.');
     body[3] = `${body[3]?.slice(0, -2)}AA`;
     await store.put({ ...a, credentials: body.join('.') });
-    await expect(fresh.getToken({ integration: 'jira', connectionId: 'a' })).rejects.toThrow(
+    await expect(fresh.getToken({ integration: 'jira', connectionId: 'a', orgId: 'org_a' })).rejects.toThrow(
       /failed authentication/,
     );
   });

@@ -57,6 +57,8 @@ export function githubOnLoopback(peers: FirstPartyPeers) {
     // oidc-provider grants offline_access (a refresh token) only with prompt=consent.
     defaultScopes: ['openid', 'offline_access', 'read'],
     authorizationParams: { prompt: 'consent' },
+    // The loopback API stands in for api.github.com: the only origin that receives github tokens.
+    apiBaseUrl: peers.api.url,
   };
 }
 
@@ -82,6 +84,7 @@ export async function firstPartyPlane(
       jira: {},
     },
     timeoutMs: o.timeoutMs ?? 2_000,
+    allowedOrigins: { jira: [peers.api.url] },
     ...(o.lock ? { lock: o.lock } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.fetch ? { fetch: o.fetch } : {}),
@@ -121,7 +124,7 @@ export async function firstPartyFixture(
     timeoutMs,
     async seed(orgId, connectionId) {
       const info = await connectViaBrowser(plane, orgId, connectionId);
-      return { integration: info.integration, connectionId: info.connectionId };
+      return { integration: info.integration, connectionId: info.connectionId, orgId };
     },
     refreshes: () => peers.tokens.refreshes,
     expireAll() {
@@ -131,7 +134,7 @@ export async function firstPartyFixture(
       peers.tokens.fault = mode;
     },
     async stored(ref) {
-      const r = await store.get(ref.integration, ref.connectionId);
+      const r = await store.get({ orgId: ref.orgId, integration: ref.integration, id: ref.connectionId });
       return (
         r && { credentials: r.credentials, version: r.version, expiresAt: r.expiresAt, status: r.status }
       );
@@ -157,6 +160,7 @@ export async function nangoFixture(
     provider: 'nango',
     flags: { nango: true },
     nango: { secretKey: fake.secretKey, host: fake.host, fetchMode },
+    allowedOrigins: { github: [api.url], jira: [api.url], slack: [api.url] },
     timeoutMs,
     clock: () => Date.now() + offset,
   });
@@ -167,7 +171,7 @@ export async function nangoFixture(
     timeoutMs,
     async seed(orgId, connectionId) {
       fake.add({ connection_id: connectionId, provider_config_key: 'github', orgId });
-      return { integration: 'github', connectionId };
+      return { integration: 'github', connectionId, orgId };
     },
     refreshes: () => fake.refreshes,
     expireAll() {

@@ -92,7 +92,9 @@ describe.skipIf(!DATABASE_URL)(
       expect(peers.tokens.refreshes - before).toBe(1);
       expect(ra.tokens).toHaveLength(1);
       expect(rb.tokens).toEqual(ra.tokens);
-      expect((await pg.connections.get('github', 'two-proc'))?.version).toBe(2);
+      expect(
+        (await pg.connections.get({ orgId: 'org_acme', integration: 'github', id: 'two-proc' }))?.version,
+      ).toBe(2);
     }, 30_000);
 
     it('two planes in one process with separate caches refresh once through the advisory lock', async () => {
@@ -113,7 +115,7 @@ describe.skipIf(!DATABASE_URL)(
       await connectViaBrowser(a, 'org_acme', 'pg-lock');
       offset += 2 * 3600_000;
       const before = peers.tokens.refreshes;
-      const ref = { integration: 'github', connectionId: 'pg-lock' };
+      const ref = { integration: 'github', connectionId: 'pg-lock', orgId: 'org_acme' };
       const tokens = await Promise.all([
         ...Array.from({ length: 50 }, () => a.getToken(ref)),
         ...Array.from({ length: 50 }, () => b.getToken(ref)),
@@ -163,7 +165,7 @@ describe.skipIf(!REDIS_URL)(
       await connectViaBrowser(a, 'org_acme', 'redis-lock');
       offset += 2 * 3600_000;
       const before = peers.tokens.refreshes;
-      const ref = { integration: 'github', connectionId: 'redis-lock' };
+      const ref = { integration: 'github', connectionId: 'redis-lock', orgId: 'org_acme' };
       const tokens = await Promise.all([
         ...Array.from({ length: 50 }, () => a.getToken(ref)),
         ...Array.from({ length: 50 }, () => b.getToken(ref)),

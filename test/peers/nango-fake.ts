@@ -23,6 +23,9 @@ export interface FakeConnection {
   scope: string;
   errors: { type: string; log_id: string }[];
   created_at: string;
+  /** Connection tags and metadata as the backend set them (org bindings other than the end user). */
+  tags?: Record<string, string>;
+  metadata?: Record<string, unknown> | null;
 }
 
 export type Fault = 'none' | 'server_error' | 'hang' | 'refresh_revoked';
@@ -95,7 +98,7 @@ export async function startNangoFake(options: { ttlSec?: number } = {}): Promise
     provider_config_key: c.provider_config_key,
     provider: c.provider,
     created: c.created_at,
-    metadata: null,
+    metadata: c.metadata ?? null,
     errors: c.errors,
     end_user: c.orgId
       ? {
@@ -106,7 +109,7 @@ export async function startNangoFake(options: { ttlSec?: number } = {}): Promise
           organization: { id: c.orgId, display_name: null },
         }
       : null,
-    tags: {},
+    tags: c.tags ?? {},
   });
 
   const credentials = (c: FakeConnection) => {

@@ -9,9 +9,6 @@ import type {
   ApiKeyStore,
   ApiKeyUpdate,
   ApiKeyUsage,
-  CompareAndSetResult,
-  ConnectionInput,
-  ConnectionRecord,
   ConnectionStore,
   IdentityLink,
   IdentityLinkStore,
@@ -31,7 +28,8 @@ import { StoreError, toStoreError, unavailable } from '../errors';
 import { parseEvent } from '../events';
 import { type LivenessOptions, livenessSettings, startHeartbeat } from '../liveness';
 import { cjs, loadPeer } from '../peer';
-import { checkConnectionInput, checkLinkKey, conflict, copyConnection } from '../records';
+import { checkLinkKey, conflict } from '../records';
+import { pgConnectionStore } from './connections';
 import { migratePostgres, quoteSchema } from './migrations';
 
 export { migratePostgres, POSTGRES_MIGRATIONS, type PostgresMigration, quoteSchema } from './migrations';
@@ -541,121 +539,6 @@ function pgLinkStore(ctx: Ctx): IdentityLinkStore {
       } finally {
         client.release();
       }
-    },
-    async close(): Promise<void> {},
-  });
-}
-
-interface ConnectionRow extends Record<string, unknown> {
-  integration: string;
-  id: string;
-  org_id: string | null;
-  status: string;
-  metadata: Record<string, unknown>;
-  credentials: string | null;
-  expires_at: Date | null;
-  version: string | number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const connectionFromRow = (r: ConnectionRow): ConnectionRecord =>
-  copyConnection({
-    integration: r.integration,
-    id: r.id,
-    orgId: r.org_id,
-    status: r.status as ConnectionRecord['status'],
-    metadata: r.metadata,
-    credentials: r.credentials,
-    expiresAt: r.expires_at,
-    version: Number(r.version),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  });
-
-function pgConnectionStore(ctx: Ctx): ConnectionStore {
-  const { q, clock } = ctx;
-  const values = (input: ConnectionInput) => [
-    input.integration,
-    input.id,
-    input.orgId,
-    input.status,
-    JSON.stringify(input.metadata),
-    input.credentials,
-    input.expiresAt,
-    new Date(clock()),
-  ];
-  const insertCols = `(integration, id, org_id, status, metadata, credentials, expires_at, version, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, 1, $8, $8)`;
-  const get = async (integration: string, id: string): Promise<ConnectionRecord | null> => {
-    const rows = await run<ConnectionRow>(
-      ctx,
-      'connection lookup',
-      `SELECT * FROM ${q}.connections WHERE integration = $1 AND id = $2`,
-      [integration, id],
-    );
-    return rows[0] ? connectionFromRow(rows[0]) : null;
-  };
-  return Object.freeze({
-    get,
-    async list(filter: { orgId?: string; integration?: string }): Promise<ConnectionRecord[]> {
-      const rows = await run<ConnectionRow>(
-        ctx,
-        'connection list',
-        `SELECT * FROM ${q}.connections WHERE ($1::text IS NULL OR org_id = $1) AND ($2::text IS NULL OR integration = $2)
-         ORDER BY created_at, integration, id`,
-        [filter.orgId ?? null, filter.integration ?? null],
-      );
-      return rows.map(connectionFromRow);
-    },
-    async put(input: ConnectionInput): Promise<ConnectionRecord> {
-      checkConnectionInput(input);
-      const rows = await run<ConnectionRow>(
-        ctx,
-        'connection write',
-        `INSERT INTO ${q}.connections ${insertCols}
-         ON CONFLICT (integration, id) DO UPDATE SET org_id = excluded.org_id, status = excluded.status,
-           metadata = excluded.metadata, credentials = excluded.credentials, expires_at = excluded.expires_at,
-           version = ${q}.connections.version + 1, updated_at = excluded.updated_at
-         RETURNING *`,
-        values(input),
-      );
-      return connectionFromRow(rows[0] as ConnectionRow);
-    },
-    async compareAndSet(
-      input: ConnectionInput,
-      expectedVersion: number | null,
-    ): Promise<CompareAndSetResult> {
-      checkConnectionInput(input);
-      // The version check is the WHERE clause of the write itself: under concurrent updates PostgreSQL
-      // re-evaluates it against the newest row version, so exactly one writer wins.
-      const rows =
-        expectedVersion === null
-          ? await run<ConnectionRow>(
-              ctx,
-              'connection compare-and-set',
-              `INSERT INTO ${q}.connections ${insertCols} ON CONFLICT (integration, id) DO NOTHING RETURNING *`,
-              values(input),
-            )
-          : await run<ConnectionRow>(
-              ctx,
-              'connection compare-and-set',
-              `UPDATE ${q}.connections SET org_id = $3, status = $4, metadata = $5::jsonb, credentials = $6,
-                 expires_at = $7, version = version + 1, updated_at = $8
-               WHERE integration = $1 AND id = $2 AND version = $9 RETURNING *`,
-              [...values(input), expectedVersion],
-            );
-      if (rows[0]) return { ok: true, record: connectionFromRow(rows[0]) };
-      return { ok: false, current: await get(input.integration, input.id) };
-    },
-    async delete(integration: string, id: string): Promise<boolean> {
-      const rows = await run(
-        ctx,
-        'connection delete',
-        `DELETE FROM ${q}.connections WHERE integration = $1 AND id = $2 RETURNING 1`,
-        [integration, id],
-      );
-      return rows.length > 0;
     },
     async close(): Promise<void> {},
   });

@@ -4,6 +4,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { PgPool } from '../driver-types';
 import { toStoreError } from '../errors';
+import { CONNECTIONS_BY_ORG_SQL } from './connections';
 
 /**
  * One schema step. `sql` may contain several statements; `{schema}` is replaced by the quoted schema name.
@@ -86,6 +87,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
       CREATE INDEX connections_org ON {schema}.connections (org_id);
     `,
   },
+  // A connection's identity is (org, integration, id): existing deployments are re-keyed in place.
+  { version: 2, name: 'connections_by_org', sql: CONNECTIONS_BY_ORG_SQL },
 ]);
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
