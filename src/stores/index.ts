@@ -36,4 +36,5 @@ export {
   type MemoryRevocationStoreOptions,
   type MemoryStoreOptions,
 } from './memory';
+export { createMemoryMigrationControlStore } from './migration-control/memory';
 export { loadPeer } from './peer';
