@@ -11,6 +11,8 @@ import type {
   VerifyOptions,
 } from '../identity/types';
 import { createMemoryIdentityLinkStore } from '../stores/memory';
+import { type ControlHealth, type MigrationControlOptions, startControl } from './control/runtime';
+import type { FleetReport } from './control/summary';
 import { createLinker, type Linked, type LinkOptions } from './links';
 import {
   createModeResolver,
@@ -48,6 +50,8 @@ export interface MigrationOptions {
   readonly tenants?: TenantModes;
   /** An OpenFeature client (or any client of that shape) driving the modes at runtime. */
   readonly modeFlag?: ModeFlagOptions;
+  /** Modes set at runtime in a shared store (`authplane migrate set`), and fleet-wide shadow counters. */
+  readonly control?: MigrationControlOptions;
   /** Identity and org links. Default: an in-memory store, no first-sight hook. */
   readonly links?: LinkOptions;
   /** How credentials are routed to one side. */
@@ -79,6 +83,13 @@ export interface MigrationControls {
   flush(): Promise<void>;
   /** Drops cached identity and org links (after an import). */
   clearLinkCache(): void;
+  /** The control store's health (version in use, stale, errors), or null without `control`. */
+  control(): ControlHealth | null;
+  /**
+   * Every instance's shadow comparisons and traffic from the control store (default: the last 7 days),
+   * per tenant and class, with readiness verdicts. Rejects without `control`.
+   */
+  fleetReport(query?: { sinceMs?: number }): Promise<FleetReport>;
 }
 
 /**
@@ -141,10 +152,12 @@ export function createMigrationAdapter(
   const clock = options.clock ?? Date.now;
   const aggregator = createReportAggregator(options.shadow?.samples ?? 20, clock);
   const meterProvider = options.meterProvider;
+  const control = options.control ? startControl(options.control, { meterProvider, clock }) : null;
   const resolver = createModeResolver({
     mode: options.mode,
     tenants: options.tenants,
     modeFlag: options.modeFlag,
+    control: control?.watcher,
     onFlagError: (_org, kind) => {
       aggregator.counters.flagErrors++;
       safely(() =>
@@ -189,12 +202,14 @@ export function createMigrationAdapter(
     return check(side, principal, pending);
   };
   const check = (side: Side, principal: Principal, mode: MigrationMode): Principal => {
-    if (!modeAccepts(mode, side)) refuse(side, mode);
+    if (!modeAccepts(mode, side)) refuse(side, mode, principal.orgId);
+    control?.recorder?.traffic(principal.orgId, side);
     if (shadowConfigured) decidedModes.set(principal, mode);
     return principal;
   };
 
-  const refuse = (side: Side, mode: MigrationMode): never => {
+  const refuse = (side: Side, mode: MigrationMode, orgId: string | null = null): never => {
+    control?.recorder?.refusal(orgId, side);
     if (side === 'legacy') aggregator.counters.refusedLegacy++;
     else aggregator.counters.refusedTarget++;
     safely(() =>
@@ -212,26 +227,31 @@ export function createMigrationAdapter(
   };
 
   const runner = shadowConfigured
-    ? createShadowRunner(options.shadow ?? {}, {
-        aggregator,
-        meterProvider,
-        clock,
-        async evaluateTarget(token, traceId): Promise<AuthResult> {
-          try {
-            if (route(token) !== 'target') throw new AuthRejection('issuer_mismatch');
-            const principal = await verifySide('target', token, {
-              traceId,
-              signal: AbortSignal.timeout(10_000),
-            });
-            return { ok: true, principal, traceId };
-          } catch (err) {
-            return { ok: false, failure: failureFromError(err, { traceId, provider: target.name }) };
-          }
+    ? createShadowRunner(
+        control
+          ? { ...options.shadow, onEvent: control.onEvent(options.shadow?.onEvent) }
+          : (options.shadow ?? {}),
+        {
+          aggregator,
+          meterProvider,
+          clock,
+          async evaluateTarget(token, traceId): Promise<AuthResult> {
+            try {
+              if (route(token) !== 'target') throw new AuthRejection('issuer_mismatch');
+              const principal = await verifySide('target', token, {
+                traceId,
+                signal: AbortSignal.timeout(10_000),
+              });
+              return { ok: true, principal, traceId };
+            } catch (err) {
+              return { ok: false, failure: failureFromError(err, { traceId, provider: target.name }) };
+            }
+          },
+          async isShadow(orgId) {
+            return (await modeOf(orgId)) === 'shadow';
+          },
         },
-        async isShadow(orgId) {
-          return (await modeOf(orgId)) === 'shadow';
-        },
-      })
+      )
     : null;
   const shadowHeader =
     options.shadow?.header === undefined ? 'x-authplane-shadow-token' : (options.shadow.header ?? null);
@@ -262,6 +282,11 @@ export function createMigrationAdapter(
         modeOf: (orgId: string | null) => resolver.explain(orgId),
         flush: () => runner?.idle() ?? Promise.resolve(),
         clearLinkCache: () => linker.clear(),
+        control: () => control?.health() ?? null,
+        fleetReport: (query?: { sinceMs?: number }) =>
+          control
+            ? control.fleetReport(query)
+            : Promise.reject(new Error('fleetReport needs the control option (a MigrationControlStore)')),
       });
       if (!runner) return Object.freeze({ ...plane, migration: controls });
 
@@ -314,6 +339,7 @@ export function createMigrationAdapter(
 
     async close(): Promise<void> {
       resolver.close();
+      await control?.close();
       const results = await Promise.allSettled([legacy.close?.(), target.close?.()]);
       const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (rejected) throw rejected.reason;
