@@ -278,9 +278,8 @@ describe('control without a channel, failures, precedence', () => {
       const acmeReport = report.tenants.org_acme;
       expect(acmeReport?.counts).toMatchObject({ comparisons: 2, legacy: 2, refusedTarget: 1 });
       expect(acmeReport?.mode).toBe('shadow');
-      expect(
-        acmeReport?.counts.agreed + (acmeReport?.counts.decision ?? 0) + (acmeReport?.counts.roles ?? 0),
-      ).toBeGreaterThan(0);
+      // Both instances compared the same pair: the same outcome twice.
+      expect([0, 2]).toContain(acmeReport?.counts.agreed);
       expect(report.tenants.org_globex?.counts.legacy).toBe(1);
       expect(acmeReport?.readiness.target.ready).toBe(false); // legacy credentials still arrive
       expect(report.series.time.length).toBeGreaterThan(0);
