@@ -36,14 +36,15 @@ export function describeControlStore(spec: string): string {
   if (spec.startsWith('sqlite:')) return `sqlite:${resolve(spec.slice(7))}`;
   try {
     const url = new URL(spec);
-    return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}${url.searchParams.has('prefix') ? `?prefix=${url.searchParams.get('prefix')}` : ''}`;
   } catch {
     return 'store';
   }
 }
 
 /**
- * Opens the control store a spec names. PostgreSQL applies pending migrations; `listen` also opens the
+ * Opens the control store a spec names (`redis://…?prefix=app:` sets the Redis key prefix). PostgreSQL
+ * applies pending migrations; `listen` also opens the
  * LISTEN connection (PostgreSQL) or subscriber (Redis) that announces changes.
  *
  * @throws ConfigError for a spec of another kind; StoreError when the store cannot be reached.
@@ -92,7 +93,11 @@ export async function openControlStore(
   }
   if (/^rediss?:\/\//.test(spec)) {
     const { openRedisStores } = await import('../../stores/redis');
-    const stores = await openRedisStores({ url: spec });
+    // `?prefix=app:` picks the key prefix (default `authplane:`); ioredis gets the URL without it.
+    const url = new URL(spec);
+    const keyPrefix = url.searchParams.get('prefix') ?? undefined;
+    url.searchParams.delete('prefix');
+    const stores = await openRedisStores({ url: url.href, keyPrefix });
     return {
       store: stores.migrationControl,
       channel: stores.channel,
