@@ -1,5 +1,7 @@
 // `authplane/stores`: the store contracts, the memory stores and the caches. No database driver is
 // loaded from here: SQLite, PostgreSQL and Redis live in their own subpaths and import their driver lazily.
+
+export type { MigrationControlStore } from '../migration/control/types';
 export { type CacheOptions, createCachedApiKeyStore, createCachedRevocationStore } from './cache';
 export type {
   ApiKeyFilter,
