@@ -56,7 +56,7 @@ describe.skipIf(!DATABASE_URL)(
           });
           expect(await migratePostgres(pool, { schema: fresh })).toEqual({ applied: [] });
           const { rows } = await pool.query(`SELECT version FROM "${fresh}".authplane_migrations`);
-          expect(rows.map((r) => r.version)).toEqual([1]);
+          expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
         } finally {
           await pool.end();
           await dropSchema(fresh);
@@ -71,7 +71,7 @@ describe.skipIf(!DATABASE_URL)(
         );
         try {
           const results = await Promise.all(pools.map((pool) => migratePostgres(pool, { schema: fresh })));
-          expect(results.flatMap((r) => r.applied)).toEqual([1]);
+          expect(results.flatMap((r) => r.applied)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
         } finally {
           await Promise.all(pools.map((p) => p.end()));
           await dropSchema(fresh);
