@@ -140,12 +140,7 @@
       el('td', {}, verdict(t.readiness.dual)),
       el('td', {}, verdict(t.readiness.target)),
       el('td', {}, `${c.comparisons} / ${c.comparisons - c.agreed} / ${c.refusedLegacy + c.refusedTarget}`),
-      el(
-        'td',
-        {},
-        last,
-        t.lastChange && t.lastChange.reason ? el('span', { class: 'why' }, t.lastChange.reason) : '',
-      ),
+      el('td', {}, last, t.lastChange?.reason ? el('span', { class: 'why' }, t.lastChange.reason) : ''),
       el(
         'td',
         { class: 'actions' },
@@ -185,6 +180,6 @@
   refresh();
   setInterval(() => {
     // Keep what the user is typing: skip a refresh while a control in the table has focus.
-    if (!document.activeElement || !document.activeElement.closest('#tenants')) refresh();
+    if (!document.activeElement?.closest('#tenants')) refresh();
   }, 5000);
 })();

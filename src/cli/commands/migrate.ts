@@ -124,11 +124,13 @@ export const migrateCommand: Command = {
       noExtra(rest);
       return control(args, io);
     }
-    const viaStore = typeof args.values.store === 'string';
-    if (sub === 'status')
-      return viaStore ? (noExtra(rest), storeStatusCommand(args, io)) : status(args, rest, io);
-    if (sub === 'report')
-      return viaStore ? (noExtra(rest), storeReportCommand(args, io)) : report(args, rest, io);
+    // status and report read the fleet from a control store when --store is given.
+    if ((sub === 'status' || sub === 'report') && typeof args.values.store === 'string') {
+      noExtra(rest);
+      return sub === 'status' ? storeStatusCommand(args, io) : storeReportCommand(args, io);
+    }
+    if (sub === 'status') return status(args, rest, io);
+    if (sub === 'report') return report(args, rest, io);
     if (sub === 'import-links') return importLinksCommand(args, rest, io);
     throw new UsageError(
       sub === undefined ? 'a sub-command is required' : `unknown sub-command "${sub.slice(0, 40)}"`,
