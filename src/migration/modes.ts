@@ -313,6 +313,10 @@ export function createModeResolver(options: ModeResolverOptions = {}): ModeResol
     throw new ConfigError('modeFlag.errorMode', `must be "static" or one of ${MIGRATION_MODES.join(', ')}`);
   }
   const timeoutMs = flag.timeoutMs ?? 250;
+  // A cached flag answer may be the static/store default: key it by the control version too, so a
+  // store change is seen even under `cacheUntilChanged`.
+  const keyOf = (orgId: string | null) =>
+    control ? `${control.current()?.version ?? -1}\u0000${orgId ?? ''}` : (orgId ?? '');
   const client = flag.client;
   const cache = flag.cacheUntilChanged ? new Map<string, ModeDecision>() : null;
   const clear = () => cache?.clear();
@@ -333,7 +337,7 @@ export function createModeResolver(options: ModeResolverOptions = {}): ModeResol
   const evaluate = async (orgId: string | null): Promise<ModeDecision> => {
     if (pending()) await (control as ModeControlSource).ready();
     const fallback = staticMode(orgId);
-    const cacheKey = orgId ?? '';
+    const cacheKey = keyOf(orgId);
     const cached = cache?.get(cacheKey);
     if (cached) return cached;
     const context: Record<string, unknown> =
@@ -370,7 +374,7 @@ export function createModeResolver(options: ModeResolverOptions = {}): ModeResol
 
   return Object.freeze({
     resolve: (orgId: string | null) => {
-      const cached = cache?.get(orgId ?? '');
+      const cached = cache?.get(keyOf(orgId));
       return cached ? cached.mode : evaluate(orgId).then((d) => d.mode);
     },
     explain: evaluate,
