@@ -226,32 +226,31 @@ export function createMigrationAdapter(
     );
   };
 
+  // With a control store, comparisons also go to the store (batched by the recorder).
+  const shadowOptions = control
+    ? { ...options.shadow, onEvent: control.onEvent(options.shadow?.onEvent) }
+    : (options.shadow ?? {});
   const runner = shadowConfigured
-    ? createShadowRunner(
-        control
-          ? { ...options.shadow, onEvent: control.onEvent(options.shadow?.onEvent) }
-          : (options.shadow ?? {}),
-        {
-          aggregator,
-          meterProvider,
-          clock,
-          async evaluateTarget(token, traceId): Promise<AuthResult> {
-            try {
-              if (route(token) !== 'target') throw new AuthRejection('issuer_mismatch');
-              const principal = await verifySide('target', token, {
-                traceId,
-                signal: AbortSignal.timeout(10_000),
-              });
-              return { ok: true, principal, traceId };
-            } catch (err) {
-              return { ok: false, failure: failureFromError(err, { traceId, provider: target.name }) };
-            }
-          },
-          async isShadow(orgId) {
-            return (await modeOf(orgId)) === 'shadow';
-          },
+    ? createShadowRunner(shadowOptions, {
+        aggregator,
+        meterProvider,
+        clock,
+        async evaluateTarget(token, traceId): Promise<AuthResult> {
+          try {
+            if (route(token) !== 'target') throw new AuthRejection('issuer_mismatch');
+            const principal = await verifySide('target', token, {
+              traceId,
+              signal: AbortSignal.timeout(10_000),
+            });
+            return { ok: true, principal, traceId };
+          } catch (err) {
+            return { ok: false, failure: failureFromError(err, { traceId, provider: target.name }) };
+          }
         },
-      )
+        async isShadow(orgId) {
+          return (await modeOf(orgId)) === 'shadow';
+        },
+      })
     : null;
   const shadowHeader =
     options.shadow?.header === undefined ? 'x-authplane-shadow-token' : (options.shadow.header ?? null);
