@@ -1,7 +1,7 @@
 // The root entry: core model and the identity plane. It loads no vendor SDK; adapters are reached
 // through dynamic imports from createIdentityPlane.
 
-export { ENV_VARIABLES, loadConfig } from './config/env';
+export { ENV_VARIABLES, loadConfig, loadMigrationConfig } from './config/env';
 export {
   ASYMMETRIC_ALGORITHMS,
   type AsymmetricAlgorithm,

@@ -1,9 +1,11 @@
 import { ConfigError } from '../core/errors';
+import { readMigrationConfig } from './migration-env';
 import {
   FLAG_NAMES,
   type FlagName,
   type IdentityConfigInput,
   identityConfigSchema,
+  type MigrationPlaneConfigInput,
   PROVIDER_NAMES,
 } from './schema';
 
@@ -107,6 +109,12 @@ type Env = Readonly<Record<string, string | undefined>>;
  * | `AUTHPLANE_CLERK_API_URL` | `apiUrl` (clerk) | URL |
  * | `AUTHPLANE_CLERK_AUTHORIZED_PARTIES` | `authorizedParties` (clerk, required) | comma-separated origins; `none` switches the check off |
  *
+ * With `AUTHPLANE_PROVIDER=migration` the result is a whole migration plane (`MigrationPlaneConfigInput`
+ * at run time): the variables above are its legacy side (provider `AUTHPLANE_LEGACY_PROVIDER`, default
+ * `legacy`), the same names prefixed `AUTHPLANE_TARGET_` its target side, `AUTHPLANE_MIGRATION_MODE`,
+ * `_TENANTS`, `_ROLLOUT` its static modes and `AUTHPLANE_MIGRATION_STORE` (+ `_POLL_SEC`) its control
+ * store; `loadMigrationConfig` gives the precise type.
+ *
  * With `AUTHPLANE_PROVIDER=legacy`, `AUTHPLANE_ISSUER` / `AUTHPLANE_AUDIENCE` are enforced when set,
  * `AUTHPLANE_ALGORITHMS` pins the algorithms and `AUTHPLANE_TOKEN_TYPE` is the required `token_type`
  * claim (default `access`; empty or `none` switches it off).
@@ -136,6 +144,8 @@ export function loadConfig(env: Env = process.env): IdentityConfigInput {
   const v = ENV_VARIABLES;
 
   const provider = read(v.provider) ?? 'oidc';
+  // A migration plane: this function reads each side (see loadMigrationConfig for the variables).
+  if (provider === 'migration') return readMigrationConfig(env, loadConfig) as unknown as IdentityConfigInput;
   if (!(PROVIDER_NAMES as readonly string[]).includes(provider)) {
     throw new ConfigError(v.provider, `unknown provider; valid providers: ${PROVIDER_NAMES.join(', ')}`);
   }
@@ -302,4 +312,18 @@ function flags(value: string | undefined, name: string): Partial<Record<FlagName
     result[flag as FlagName] = eq < 0 ? true : boolean(item.slice(eq + 1).trim(), name);
   }
   return result;
+}
+
+/**
+ * `loadConfig` for `AUTHPLANE_PROVIDER=migration`, typed as the migration plane's configuration (the
+ * variables are listed on `loadConfig`). Spread code-only options in before `createIdentityPlane`.
+ *
+ * @throws ConfigError naming the variable (`AUTHPLANE_TARGET_ISSUER`, `AUTHPLANE_MIGRATION_STORE`, …).
+ * @example
+ * ```ts
+ * const plane = await createIdentityPlane({ ...loadMigrationConfig(process.env), audit: (e) => log(e) });
+ * ```
+ */
+export function loadMigrationConfig(env: Env = process.env): MigrationPlaneConfigInput {
+  return readMigrationConfig(env, loadConfig);
 }

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { ApiKeys } from '../apikeys/keys';
 import type { Principal } from '../core/principal';
 import type { RevocationStore } from '../identity/revocation';
+import type { MigrationControlStore } from '../migration/control/types';
 import type { FirstSightHook, OrgFirstSightHook } from '../migration/links';
 import type { ModeFlagClient } from '../migration/modes';
 import type { ShadowOptions } from '../migration/shadow';
-import type { IdentityLinkStore } from '../stores/contracts';
+import type { IdentityLinkStore, InvalidationChannel } from '../stores/contracts';
 import type { AuditHook } from '../telemetry/audit';
 import type { TelemetryOptions } from '../telemetry/metrics';
 import {
@@ -786,6 +787,43 @@ export const migrationConfigSchema = z
         errorMode: z.union([migrationModeSchema, z.literal('static')]).optional(),
         timeoutMs: z.number().int().positive().max(10_000).optional(),
         cacheUntilChanged: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    /** Modes from a shared control store (or its spec: `sqlite:…`, `postgres://…`, `redis://…`). */
+    control: z
+      .object({
+        store: z.union([
+          z.string().min(1),
+          z.custom<MigrationControlStore>(
+            (v) =>
+              !!v &&
+              typeof (v as Record<string, unknown>).read === 'function' &&
+              typeof (v as Record<string, unknown>).version === 'function',
+            { message: 'must be a MigrationControlStore or a store spec' },
+          ),
+        ]),
+        pollSec: z.number().finite().positive().max(86_400).optional(),
+        channel: z
+          .custom<InvalidationChannel>(
+            (v) => !!v && typeof (v as Record<string, unknown>).subscribe === 'function',
+            {
+              message: 'must be an InvalidationChannel',
+            },
+          )
+          .optional(),
+        record: z.boolean().optional(),
+        flushSec: z.number().finite().positive().max(86_400).optional(),
+        bucketSec: z.number().finite().positive().max(86_400).optional(),
+        readiness: z
+          .object({
+            windowSec: z.number().finite().positive().optional(),
+            minComparisons: z.number().int().nonnegative().optional(),
+            targetWindowSec: z.number().finite().positive().optional(),
+            minTargetRequests: z.number().int().nonnegative().optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),

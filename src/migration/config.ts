@@ -4,6 +4,8 @@ import { ConfigError } from '../core/errors';
 import type { ProviderEntry, ProviderLoadContext } from '../identity/provider-entry';
 import type { IdentityAdapter } from '../identity/types';
 import type { TelemetryOptions } from '../telemetry/metrics';
+import { type OpenedControlStore, openControlStore } from './control/open';
+import type { MigrationControlStore } from './control/types';
 import { createMigrationAdapter, type MigrationAdapter } from './plane';
 import type { RoutingOptions } from './routing';
 
@@ -122,12 +124,32 @@ export async function loadMigrationAdapter(
     throw new ConfigError('routing.targetIssuers', 'cannot be derived from the target configuration; set it');
   }
 
-  return createMigrationAdapter(
+  // A store given by spec is opened here and closed with the adapter.
+  let opened: OpenedControlStore | null = null;
+  if (typeof config.control?.store === 'string') {
+    try {
+      opened = await openControlStore(config.control.store, { listen: true });
+    } catch (err) {
+      await Promise.allSettled([legacy.close?.(), target.close?.()]);
+      throw err instanceof ConfigError
+        ? err
+        : new ConfigError('control.store', 'cannot be opened', { cause: err });
+    }
+  }
+  const control = config.control
+    ? {
+        ...config.control,
+        store: opened ? opened.store : (config.control.store as MigrationControlStore),
+        channel: config.control.channel ?? opened?.channel,
+      }
+    : undefined;
+  const adapter = createMigrationAdapter(
     { legacy, target },
     {
       mode: config.mode,
       tenants: config.tenants,
       modeFlag: config.modeFlag,
+      control,
       links: config.links,
       routing,
       shadow: config.shadow,
@@ -137,6 +159,18 @@ export async function loadMigrationAdapter(
       clock: config.clock,
     },
   );
+  if (!opened) return adapter;
+  const owned = opened;
+  return Object.freeze({
+    ...adapter,
+    async close(): Promise<void> {
+      try {
+        await adapter.close();
+      } finally {
+        await owned.close();
+      }
+    },
+  });
 }
 
 // The token-type claims of a legacy side's verifiers (preset-resolved), for routing tokens without `iss`.

@@ -1,6 +1,37 @@
 // authplane/migration: run a legacy and a target identity provider side by side, tenant by tenant, with
 // shadow comparison, identity links and rollback by flag. `createIdentityPlane({ provider: 'migration' })`
 // builds the same plane from configuration; this entry adds composition, links import and reports.
+export { applyControlAction, auditActionOf, type ControlAction } from './control/actions';
+export {
+  type DashboardOptions,
+  type MigrationDashboard,
+  startMigrationDashboard,
+} from './control/dashboard';
+export { describeControlStore, type OpenedControlStore, openControlStore } from './control/open';
+export type { ControlHealth, MigrationControlOptions } from './control/runtime';
+export { EMPTY_SHADOW_COUNTS } from './control/store';
+export {
+  type FleetReport,
+  type FleetTenant,
+  REPORT_WINDOWS,
+  type ReadinessOptions,
+  readFleetReport,
+  summarizeFleet,
+  type Verdict,
+} from './control/summary';
+export {
+  type ControlChange,
+  type ControlChangeInput,
+  type ControlEntry,
+  type ControlState,
+  type ControlTarget,
+  type ControlValue,
+  type MigrationControlStore,
+  SHADOW_COUNTERS,
+  type ShadowBucket,
+  type ShadowCounts,
+} from './control/types';
+export type { ControlStatus } from './control/watch';
 export { createMigrationPlane } from './create';
 export { MIGRATION_ENV, migrationModesFromEnv } from './env';
 export {
@@ -29,6 +60,7 @@ export {
   isMigrationMode,
   MIGRATION_MODES,
   type MigrationMode,
+  type ModeControlSource,
   type ModeDecision,
   type ModeFlagClient,
   type ModeFlagOptions,

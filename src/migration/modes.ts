@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors';
+import type { ControlState } from './control/types';
 
 /**
  * The four migration modes, in cutover order (DESIGN.md, Migration):
@@ -141,7 +142,22 @@ export interface ModeFlagOptions {
  * const source: ModeSource = 'rollout';
  * ```
  */
-export type ModeSource = 'flag' | 'flag_error' | 'org' | 'rollout' | 'default';
+export type ModeSource = 'flag' | 'flag_error' | 'org' | 'rollout' | 'default' | 'control';
+
+/**
+ * Modes from a `MigrationControlStore`, as the plane's watcher keeps them: the latest state read (the
+ * last known one while the store is unreachable), or null before the first read.
+ *
+ * @example
+ * ```ts
+ * const control: ModeControlSource = { current: () => lastState, ready: () => firstLoad };
+ * ```
+ */
+export interface ModeControlSource {
+  current(): ControlState | null;
+  /** Settles once the first read succeeded or gave up; resolution waits for it before the first read. */
+  ready(): Promise<void>;
+}
 
 /**
  * A resolved mode and its source.
@@ -169,6 +185,12 @@ export interface ModeResolverOptions {
   readonly mode?: MigrationMode;
   readonly tenants?: TenantModes;
   readonly modeFlag?: ModeFlagOptions;
+  /**
+   * Modes set at runtime in a control store (`authplane migrate set`). Per tenant: the store's org
+   * override, the static org override, the store's rollout, the static rollout, the store's default,
+   * the static default. A flag service, when configured, still takes precedence (this is its default).
+   */
+  readonly control?: ModeControlSource;
   /** Called once per failed flag evaluation (counters). Never receives a credential. */
   readonly onFlagError?: (orgId: string | null, kind: string) => void;
 }
@@ -248,21 +270,38 @@ export function createModeResolver(options: ModeResolverOptions = {}): ModeResol
   }
   const threshold = rollout ? Math.round(rollout.percent * 100) : 0;
 
+  const control = options.control;
+
   const staticMode = (orgId: string | null): ModeDecision => {
+    const ctl = control?.current() ?? null;
     if (orgId !== null) {
+      const stored = ctl?.orgs[orgId];
+      if (stored) return { mode: stored.value.mode, source: 'control' };
       const override = orgs.get(orgId);
       if (override) return { mode: override, source: 'org' };
+      const ctlRollout = ctl?.rollout?.value;
+      if (ctlRollout && rolloutBucket(orgId, ctlRollout.seed) < Math.round((ctlRollout.percent ?? 0) * 100))
+        return { mode: ctlRollout.mode, source: 'control' };
       if (rollout && rolloutBucket(orgId, rollout.seed) < threshold)
         return { mode: rollout.mode, source: 'rollout' };
     }
+    if (ctl?.defaultMode) return { mode: ctl.defaultMode.value.mode, source: 'control' };
     return { mode: defaultMode, source: 'default' };
   };
+  // Before the control store's first answer, a decision waits for it (bounded by the watcher).
+  const pending = (): boolean => control !== undefined && control.current() === null;
 
   const flag = options.modeFlag;
   if (!flag) {
     return Object.freeze({
-      resolve: (orgId: string | null) => staticMode(orgId).mode,
-      explain: async (orgId: string | null) => staticMode(orgId),
+      resolve: (orgId: string | null) =>
+        pending()
+          ? (control as ModeControlSource).ready().then(() => staticMode(orgId).mode)
+          : staticMode(orgId).mode,
+      explain: async (orgId: string | null) => {
+        if (pending()) await (control as ModeControlSource).ready();
+        return staticMode(orgId);
+      },
       staticMode,
       close() {},
     });
@@ -274,6 +313,10 @@ export function createModeResolver(options: ModeResolverOptions = {}): ModeResol
     throw new ConfigError('modeFlag.errorMode', `must be "static" or one of ${MIGRATION_MODES.join(', ')}`);
   }
   const timeoutMs = flag.timeoutMs ?? 250;
+  // A cached flag answer may be the static/store default: key it by the control version too, so a
+  // store change is seen even under `cacheUntilChanged`.
+  const keyOf = (orgId: string | null) =>
+    control ? `${control.current()?.version ?? -1}\u0000${orgId ?? ''}` : (orgId ?? '');
   const client = flag.client;
   const cache = flag.cacheUntilChanged ? new Map<string, ModeDecision>() : null;
   const clear = () => cache?.clear();
@@ -292,8 +335,9 @@ export function createModeResolver(options: ModeResolverOptions = {}): ModeResol
   };
 
   const evaluate = async (orgId: string | null): Promise<ModeDecision> => {
+    if (pending()) await (control as ModeControlSource).ready();
     const fallback = staticMode(orgId);
-    const cacheKey = orgId ?? '';
+    const cacheKey = keyOf(orgId);
     const cached = cache?.get(cacheKey);
     if (cached) return cached;
     const context: Record<string, unknown> =
@@ -330,7 +374,7 @@ export function createModeResolver(options: ModeResolverOptions = {}): ModeResol
 
   return Object.freeze({
     resolve: (orgId: string | null) => {
-      const cached = cache?.get(orgId ?? '');
+      const cached = cache?.get(keyOf(orgId));
       return cached ? cached.mode : evaluate(orgId).then((d) => d.mode);
     },
     explain: evaluate,

@@ -16,6 +16,8 @@ import type {
   VerifyOptions,
 } from '../identity/types';
 import { createMemoryIdentityLinkStore } from '../stores/memory';
+import { type ControlHealth, type MigrationControlOptions, startControl } from './control/runtime';
+import type { FleetReport } from './control/summary';
 import { createLinker, type Linked, type LinkIdentity, type LinkOptions, withDeadline } from './links';
 import {
   createModeResolver,
@@ -53,6 +55,8 @@ export interface MigrationOptions {
   readonly tenants?: TenantModes;
   /** An OpenFeature client (or any client of that shape) driving the modes at runtime. */
   readonly modeFlag?: ModeFlagOptions;
+  /** Modes set at runtime in a shared store (`authplane migrate set`), and fleet-wide shadow counters. */
+  readonly control?: MigrationControlOptions;
   /** Identity and org links. Default: an in-memory store, no first-sight hook. */
   readonly links?: LinkOptions;
   /** How credentials are routed to one side. */
@@ -102,6 +106,13 @@ export interface MigrationControls {
   flush(): Promise<void>;
   /** Drops cached identity and org links (after an import). */
   clearLinkCache(): void;
+  /** The control store's health (version in use, stale, errors), or null without `control`. */
+  control(): ControlHealth | null;
+  /**
+   * Every instance's shadow comparisons and traffic from the control store (default: the last 7 days),
+   * per tenant and class, with readiness verdicts. Rejects without `control`.
+   */
+  fleetReport(query?: { sinceMs?: number }): Promise<FleetReport>;
 }
 
 /**
@@ -182,7 +193,9 @@ export function createMigrationAdapter(
   const clock = options.clock ?? Date.now;
   const aggregator = createReportAggregator(options.shadow?.samples ?? 20, clock);
   const meterProvider = options.meterProvider;
+  const control = options.control ? startControl(options.control, { meterProvider, clock }) : null;
   const resolver = createModeResolver({
+    control: control?.watcher,
     mode: options.mode,
     tenants: options.tenants,
     modeFlag: options.modeFlag,
@@ -229,7 +242,8 @@ export function createMigrationAdapter(
     linkSide(await (side === 'legacy' ? legacy : target).verify(token, context));
 
   // A refusal by a tenant's mode, counted; its provider is the side's adapter.
-  const refusal = (side: Side, mode: MigrationMode): TenantRefusal => {
+  const refusal = (side: Side, mode: MigrationMode, orgId: string | null): TenantRefusal => {
+    control?.recorder?.refusal(orgId, side);
     if (side === 'legacy') aggregator.counters.refusedLegacy++;
     else aggregator.counters.refusedTarget++;
     safely(() =>
@@ -246,19 +260,21 @@ export function createMigrationAdapter(
           : 'This tenant does not accept credentials of the new provider yet',
     };
   };
-  const verdict = (side: Side, mode: MigrationMode): TenantRefusal | null =>
-    modeAccepts(mode, side) ? null : refusal(side, mode);
+  const verdict = (side: Side, mode: MigrationMode, orgId: string | null): TenantRefusal | null =>
+    modeAccepts(mode, side) ? null : refusal(side, mode, orgId);
 
   // One gate per side, shared by every principal of that side: the mode of the org a request acts on.
   const gateOf = (side: Side): TenantGate =>
     Object.freeze({
       admit(orgId: string) {
         const mode = modeOf(orgId);
-        return typeof mode === 'string' ? verdict(side, mode) : mode.then((m) => verdict(side, m));
+        return typeof mode === 'string'
+          ? verdict(side, mode, orgId)
+          : mode.then((m) => verdict(side, m, orgId));
       },
       admitNow(orgId: string) {
         const mode = modeOf(orgId);
-        return typeof mode === 'string' ? verdict(side, mode) : undefined;
+        return typeof mode === 'string' ? verdict(side, mode, orgId) : undefined;
       },
     });
   const gates: Readonly<Record<Side, TenantGate>> = { legacy: gateOf('legacy'), target: gateOf('target') };
@@ -271,8 +287,9 @@ export function createMigrationAdapter(
     return check(side, principal, pending);
   };
   const check = (side: Side, principal: Principal, mode: MigrationMode): Principal => {
-    const refused = verdict(side, mode);
+    const refused = verdict(side, mode, principal.orgId);
     if (refused) rethrowDecidedBy(new AuthRejection('provider_disabled', refused.message), refused.provider);
+    control?.recorder?.traffic(principal.orgId, side);
     if (mode === 'shadow') shadowDecided.add(principal);
     bindTenantGate(principal, gates[side]);
     return principal;
@@ -294,7 +311,11 @@ export function createMigrationAdapter(
     return check(side, principal, await modeOf(tenant));
   };
 
-  const runner = createShadowRunner(options.shadow ?? {}, {
+  // With a control store, comparisons also go to the store (batched by the recorder).
+  const shadowOptions = control
+    ? { ...options.shadow, onEvent: control.onEvent(options.shadow?.onEvent) }
+    : (options.shadow ?? {});
+  const runner = createShadowRunner(shadowOptions, {
     aggregator,
     meterProvider,
     clock,
@@ -358,6 +379,7 @@ export function createMigrationAdapter(
 
   const closeSides = async (): Promise<void> => {
     resolver.close();
+    await control?.close();
     const results = await Promise.allSettled([legacy.close?.(), target.close?.()]);
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
@@ -384,6 +406,11 @@ export function createMigrationAdapter(
           modeOf: (orgId: string | null) => resolver.explain(orgId),
           flush: () => runner.idle(),
           clearLinkCache: () => linker.clear(),
+          control: () => control?.health() ?? null,
+          fleetReport: (query?: { sinceMs?: number }) =>
+            control
+              ? control.fleetReport(query)
+              : Promise.reject(new Error('fleetReport needs the control option (a MigrationControlStore)')),
         });
 
         // Offers one finished decision to the shadow runner. Synchronous, never throws: the caller's

@@ -327,6 +327,8 @@ export type InvalidationEvent =
       /** Epoch ms when the entry lapses (the token's own expiry), when known. */
       readonly until?: number;
     }
+  /** The migration control store changed (tenant modes): instances re-read it. */
+  | { readonly type: 'migration_control'; readonly version: number }
   /** The channel (re)connected: anything may have been missed, drop every cached entry. */
   | { readonly type: 'reset' };
 

@@ -19,6 +19,8 @@ export function parseEvent(text: string): InvalidationEvent | null {
   if (!value || typeof value !== 'object') return null;
   const v = value as Record<string, unknown>;
   if (v.type === 'reset') return { type: 'reset' };
+  if (v.type === 'migration_control' && Number.isSafeInteger(v.version))
+    return { type: 'migration_control', version: v.version as number };
   if (v.type === 'api_key' && typeof v.id === 'string') return { type: 'api_key', id: v.id };
   if (v.type === 'revocation') {
     const jti = typeof v.jti === 'string' ? v.jti : undefined;

@@ -1,5 +1,7 @@
 // `authplane/stores`: the store contracts, the memory stores and the caches. No database driver is
 // loaded from here: SQLite, PostgreSQL and Redis live in their own subpaths and import their driver lazily.
+
+export type { MigrationControlStore } from '../migration/control/types';
 export { type CacheOptions, createCachedApiKeyStore, createCachedRevocationStore } from './cache';
 export {
   CHANNELS_ENV,
@@ -47,4 +49,5 @@ export {
   type MemoryRevocationStoreOptions,
   type MemoryStoreOptions,
 } from './memory';
+export { createMemoryMigrationControlStore } from './migration-control/memory';
 export { loadPeer } from './peer';

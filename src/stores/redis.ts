@@ -4,6 +4,7 @@
 // of requests piling up behind a reconnect. Needs Redis >= 7 (PEXPIRE … GT).
 import type { Redis as IoRedis, RedisOptions } from 'ioredis';
 import { ConfigError } from '../core/errors';
+import type { MigrationControlStore } from '../migration/control/types';
 import type {
   InvalidationChannel,
   InvalidationEvent,
@@ -15,6 +16,7 @@ import type { RedisClient, RedisClientOptions } from './driver-types';
 import { toStoreError, unavailable } from './errors';
 import { parseEvent } from './events';
 import { type LivenessOptions, livenessSettings, startHeartbeat } from './liveness';
+import { createRedisMigrationControlStore } from './migration-control/redis';
 import { loadPeer } from './peer';
 
 /** Connection settings shared by the Redis factories. */
@@ -347,6 +349,82 @@ export async function createRedisDpopReplayStore(
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      if (owned) await client.quit().catch(() => client.disconnect());
+    },
+  });
+}
+
+/** Options of {@link openRedisStores}. */
+export interface RedisStoresOptions extends RedisConnectionOptions {
+  /** Prefix of every key. Default `authplane:` (revocations under `authplane:rev:`). */
+  readonly keyPrefix?: string;
+  /** Pub/sub channel of invalidations and control changes. Default `authplane:invalidation`. */
+  readonly channel?: string;
+}
+
+/**
+ * The Redis stores over one connection: the revocation list, the invalidation channel (its own
+ * subscriber connection) and the migration control store, whose changes are published on that channel.
+ *
+ * @example
+ * ```ts
+ * const redis = await openRedisStores({ url: process.env.REDIS_URL });
+ * const plane = await createMigrationPlane({ ...config, control: { store: redis.migrationControl, channel: redis.channel } });
+ * ```
+ */
+export interface RedisStores {
+  readonly revocation: RevocationStore;
+  readonly channel: InvalidationChannel;
+  readonly migrationControl: MigrationControlStore;
+  readonly client: RedisClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the Redis stores (needs the optional peer `ioredis`).
+ *
+ * @throws StoreError `store_unavailable` when Redis cannot be reached.
+ * @example
+ * ```ts
+ * const { migrationControl, channel, close } = await openRedisStores({ url: 'redis://127.0.0.1:6379' });
+ * ```
+ */
+export async function openRedisStores(options: RedisStoresOptions): Promise<RedisStores> {
+  const prefix = options.keyPrefix ?? 'authplane:';
+  const channelName = options.channel ?? 'authplane:invalidation';
+  const owned = !options.client;
+  const client = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
+  if (owned) {
+    try {
+      await client.connect();
+    } catch (err) {
+      client.disconnect();
+      throw toStoreError(err, 'connecting to Redis');
+    }
+  }
+  let channel: InvalidationChannel;
+  try {
+    channel = await createRedisInvalidationChannel({ ...options, client, channel: channelName });
+  } catch (err) {
+    if (owned) client.disconnect();
+    throw err;
+  }
+  const revocation = await createRedisRevocationStore({ ...options, client, keyPrefix: `${prefix}rev:` });
+  const migrationControl = createRedisMigrationControlStore({
+    client,
+    keyPrefix: prefix,
+    channel: channelName,
+  });
+  let closed = false;
+  return Object.freeze({
+    revocation,
+    channel,
+    migrationControl,
+    client,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await channel.close();
       if (owned) await client.quit().catch(() => client.disconnect());
     },
   });

@@ -2,6 +2,7 @@
 // while a server reads; the schema is created on open and versioned with `PRAGMA user_version`.
 // better-sqlite3 is synchronous and an indexed lookup takes microseconds, so no cache is needed in front.
 import type BetterSqlite3 from 'better-sqlite3';
+import type { MigrationControlStore } from '../migration/control/types';
 import type {
   ApiKeyFilter,
   ApiKeyRecord,
@@ -22,6 +23,7 @@ import type {
 } from './contracts';
 import type { SqliteDatabase } from './driver-types';
 import { toStoreError, unavailable } from './errors';
+import { createSqliteMigrationControlStore } from './migration-control/sqlite';
 import { cjs, loadPeer } from './peer';
 import { checkLinkKey, conflict } from './records';
 import { SQLITE_CONNECTIONS_BY_ORG, sqliteConnectionStore } from './sqlite-connections';
@@ -55,6 +57,8 @@ export interface SqliteStores {
   readonly revocation: RevocationStore;
   readonly links: IdentityLinkStore;
   readonly connections: ConnectionStore;
+  /** Tenant modes and fleet-wide shadow counters (`authplane migrate`, the plane's `control` option). */
+  readonly migrationControl: MigrationControlStore;
   /** The underlying better-sqlite3 handle, for backups and inspection. */
   readonly db: SqliteDatabase;
   close(): Promise<void>;
@@ -150,6 +154,7 @@ export async function openSqliteStores(options: SqliteStoreOptions): Promise<Sql
     revocation: sqliteRevocationStore(database, clock, retentionMs),
     links: sqliteLinkStore(database, clock),
     connections: sqliteConnectionStore(database, clock),
+    migrationControl: createSqliteMigrationControlStore(database, { clock }),
     async close(): Promise<void> {
       if (database.open) database.close();
     },

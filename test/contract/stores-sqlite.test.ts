@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteMigrationControlStore } from '../../src/stores/migration-control/sqlite';
 import { openSqliteStores, type SqliteStores } from '../../src/stores/sqlite';
 import { apiKeyStoreContract } from './api-key-store.contract';
 import { connectionStoreContract } from './connection-store.contract';
 import { identityLinkStoreContract } from './identity-link-store.contract';
+import { migrationControlStoreContract } from './migration-control-store.contract';
 import { revocationStoreContract } from './revocation-store.contract';
 
 const dir = mkdtempSync(join(tmpdir(), 'authplane-sqlite-'));
@@ -71,4 +73,15 @@ describe('sqlite file', () => {
       reason: 'provider_unavailable',
     });
   });
+});
+
+migrationControlStoreContract('sqlite', async (options) => {
+  const s = await open();
+  const store = options
+    ? createSqliteMigrationControlStore(
+        s.db as Parameters<typeof createSqliteMigrationControlStore>[0],
+        options,
+      )
+    : s.migrationControl;
+  return { store, cleanup: () => s.close() };
 });

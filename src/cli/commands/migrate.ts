@@ -15,9 +15,18 @@ import {
 import { DIVERGENCE_CLASSES, type MigrationReport, summarizeShadowEvents } from '../../migration/shadow';
 import type { IdentityLinkStore } from '../../stores/contracts';
 import { type CliIO, type Command, EXIT_CODES, type ParsedArgs, UsageError } from '../types';
+import {
+  dashboardCommand,
+  historyCommand,
+  rollbackCommand,
+  rolloutCommand,
+  setCommand,
+  storeReportCommand,
+  storeStatusCommand,
+} from './migrate-control';
 import { describeStore, parseStoreSpec, type StoreSpec } from './store';
 
-const USAGE = `Usage: authplane migrate <status|report|import-links> [options]
+const USAGE = `Usage: authplane migrate <status|report|import-links|set|rollout|rollback|history|dashboard> [options]
 
 Watch and drive a migration from a legacy identity provider to a new one.
 
@@ -30,6 +39,20 @@ Watch and drive a migration from a legacy identity provider to a new one.
       plane.migration.report() that your service exposes at URL.
   authplane migrate import-links FILE [--format csv|json|jsonl] [--store SPEC] [--dry-run] [--json]
       Bulk-import identity and org links, all or nothing, idempotently.
+
+Fleet control (--store sqlite:<path> | postgres://… | redis://…; default AUTHPLANE_MIGRATION_STORE,
+then AUTHPLANE_STORE): every instance with the plane option control: { store } follows these.
+  authplane migrate set [--org ID] --mode MODE|none [--reason TEXT] --store SPEC
+      Set a tenant's mode (without --org: the default mode); none removes the override.
+  authplane migrate rollout --mode MODE|none --percent N [--seed S] --store SPEC
+  authplane migrate rollback [--org ID | --rollout] [--reason TEXT] --store SPEC
+      Back to the value before the latest change (recorded as a new version).
+  authplane migrate history [--org ID] [--limit N] --store SPEC
+  authplane migrate status --store SPEC [--since 24h]     modes, last change and readiness per tenant
+  authplane migrate report --store SPEC [--since 7d]      divergence of every instance, per tenant and class
+  authplane migrate dashboard --store SPEC [--port 4100] [--host 127.0.0.1]
+      A web page with modes, readiness, charts and mode changes; prints its URL and access token.
+  Changes are audited (JSON lines to --audit-log FILE, else stderr); --actor NAME (default cli:$USER).
 
 Options:
   --config FILE      JSON file with { "mode": "legacy", "tenants": { "orgs": {…}, "rollout": {…} } }
@@ -71,11 +94,41 @@ export const migrateCommand: Command = {
     format: { type: 'string' },
     store: { type: 'string' },
     schema: { type: 'string' },
+    mode: { type: 'string' },
+    percent: { type: 'string' },
+    seed: { type: 'string' },
+    reason: { type: 'string' },
+    actor: { type: 'string' },
+    rollout: { type: 'boolean' },
+    limit: { type: 'string' },
+    since: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'audit-log': { type: 'string' },
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const [sub, ...rest] = args.positionals;
+    const control = {
+      set: setCommand,
+      rollout: rolloutCommand,
+      rollback: rollbackCommand,
+      history: historyCommand,
+      dashboard: dashboardCommand,
+    }[sub as string];
+    if (
+      control &&
+      Object.hasOwn({ set: 1, rollout: 1, rollback: 1, history: 1, dashboard: 1 }, sub as string)
+    ) {
+      noExtra(rest);
+      return control(args, io);
+    }
+    // status and report read the fleet from a control store when --store is given.
+    if ((sub === 'status' || sub === 'report') && typeof args.values.store === 'string') {
+      noExtra(rest);
+      return sub === 'status' ? storeStatusCommand(args, io) : storeReportCommand(args, io);
+    }
     if (sub === 'status') return status(args, rest, io);
     if (sub === 'report') return report(args, rest, io);
     if (sub === 'import-links') return importLinksCommand(args, rest, io);

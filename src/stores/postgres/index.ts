@@ -3,6 +3,7 @@
 // instance hears about it when (and only when) the write commits, even if the writer is a CLI that
 // configured no channel of its own.
 import type { ClientConfig, Client as PgClient, Pool, PoolClient, PoolConfig } from 'pg';
+import type { MigrationControlStore } from '../../migration/control/types';
 import type {
   ApiKeyFilter,
   ApiKeyRecord,
@@ -27,6 +28,7 @@ import type { PgPool, PgPoolConfig } from '../driver-types';
 import { StoreError, toStoreError, unavailable } from '../errors';
 import { parseEvent } from '../events';
 import { type LivenessOptions, livenessSettings, startHeartbeat } from '../liveness';
+import { createPostgresMigrationControlStore } from '../migration-control/postgres';
 import { cjs, loadPeer } from '../peer';
 import { checkLinkKey, conflict } from '../records';
 import { pgConnectionStore } from './connections';
@@ -73,6 +75,8 @@ export interface PostgresStores {
   readonly revocation: RevocationStore;
   readonly links: IdentityLinkStore;
   readonly connections: ConnectionStore;
+  /** Tenant modes and fleet-wide shadow counters; changes NOTIFY `migration_control` on the channel. */
+  readonly migrationControl: MigrationControlStore;
   readonly pool: PgPool;
   /** Ends the pool when the stores created it. The stores' own `close()` do nothing. */
   close(): Promise<void>;
@@ -147,6 +151,7 @@ export async function createPostgresStores(options: PostgresStoreOptions): Promi
     revocation: pgRevocationStore(ctx, (options.revocationRetentionSec ?? 86_400) * 1000),
     links: pgLinkStore(ctx),
     connections: pgConnectionStore(ctx),
+    migrationControl: createPostgresMigrationControlStore({ pool, schema, notify, clock }),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -89,6 +89,47 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
   },
   // A connection's identity is (org, integration, id): existing deployments are re-keyed in place.
   { version: 2, name: 'connections_by_org', sql: CONNECTIONS_BY_ORG_SQL },
+  {
+    version: 3,
+    name: 'migration_control',
+    sql: `
+      CREATE TABLE {schema}.migration_control (
+        key text PRIMARY KEY,
+        value jsonb NOT NULL,
+        version bigint NOT NULL,
+        actor text NOT NULL,
+        reason text,
+        at timestamptz NOT NULL
+      );
+      CREATE TABLE {schema}.migration_control_log (
+        version bigint PRIMARY KEY,
+        key text NOT NULL,
+        value jsonb,
+        previous jsonb,
+        actor text NOT NULL,
+        reason text,
+        at timestamptz NOT NULL,
+        rollback_of bigint
+      );
+      CREATE INDEX migration_control_log_key ON {schema}.migration_control_log (key, version);
+      CREATE TABLE {schema}.migration_shadow (
+        bucket bigint NOT NULL,
+        tenant text NOT NULL,
+        comparisons bigint NOT NULL DEFAULT 0,
+        agreed bigint NOT NULL DEFAULT 0,
+        decision bigint NOT NULL DEFAULT 0,
+        subject bigint NOT NULL DEFAULT 0,
+        org bigint NOT NULL DEFAULT 0,
+        scopes bigint NOT NULL DEFAULT 0,
+        roles bigint NOT NULL DEFAULT 0,
+        legacy bigint NOT NULL DEFAULT 0,
+        target bigint NOT NULL DEFAULT 0,
+        refused_legacy bigint NOT NULL DEFAULT 0,
+        refused_target bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (bucket, tenant)
+      );
+    `,
+  },
 ]);
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
