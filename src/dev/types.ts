@@ -84,6 +84,14 @@ export interface DevIssuerOptions {
    * issuer play a connector's OAuth authorization server. None by default.
    */
   readonly webClients?: readonly DevWebClient[];
+  /**
+   * A directory (created owner-only) where signing keys, the service client's secret, grants,
+   * sessions and tokens are saved, so a restart on the same port keeps honouring what was issued
+   * before. `authplane dev` uses `.authplane/dev`. Default: none, everything lives in memory.
+   */
+  readonly stateDir?: string;
+  /** With `stateDir`: discard the saved state and start clean (new keys, new secret, no grants). */
+  readonly reset?: boolean;
 }
 
 /**
