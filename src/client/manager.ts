@@ -197,7 +197,7 @@ function settingsFrom(options: TokenManagerOptions): Settings {
     (typeof loginHint !== 'string' ||
       loginHint === '' ||
       loginHint.length > 256 ||
-      /[\x00-\x1f\x7f]/.test(loginHint))
+      ![...loginHint].every((c) => c >= ' ' && c !== '\x7f'))
   ) {
     throw new ConfigError('loginHint', 'must be a non-empty string of at most 256 printable characters');
   }
