@@ -1,6 +1,7 @@
 import { startDevIssuer } from '../../dev/index';
 import type { DevIssuer } from '../../dev/types';
 import { type CliIO, type Command, EXIT_CODES, type ParsedArgs, UsageError } from '../types';
+import { pasteConfig, pasteConfigLines } from './dev-config';
 
 const DEFAULT_PORT = 4455;
 const DEFAULT_STATE_DIR = '.authplane/dev';
@@ -49,6 +50,8 @@ export function devDescription(dev: DevIssuer) {
     env: dev.env(),
     clients: dev.clients,
     users: dev.users,
+    /** `createIdentityPlane` and `createTokenManager` options, ready to use. */
+    config: pasteConfig(dev),
   };
 }
 
@@ -92,6 +95,8 @@ function printHuman(dev: DevIssuer, io: CliIO): void {
     ...dev.users.map(
       (u) => `  ${u.id.padEnd(8)} ${u.email.padEnd(22)} ${(u.orgId ?? '-').padEnd(12)} ${u.roles.join(',')}`,
     ),
+    '',
+    ...pasteConfigLines(dev),
     '',
     'Get an access token:',
     `  ${tokenCurl(dev)}`,
