@@ -151,6 +151,20 @@ describe('dev issuer: the headless path is unchanged', () => {
   });
 });
 
+describe('token manager: loginHint in the device flow', () => {
+  it('is passed with the device authorization: the approving user agent makes no choice and gets bob', async () => {
+    const { approveDeviceCode } = await import('./user-agent');
+    const tokens = managerFor(dev, createMemoryStorage(), { loginHint: 'bob' });
+    const status = await tokens.login({
+      flow: 'device',
+      onCode: (prompt) => {
+        void approveDeviceCode(prompt.verificationUriComplete as string);
+      },
+    });
+    expect(status.user).toMatchObject({ subject: 'bob' });
+  }, 60_000);
+});
+
 describe('token manager: loginHint is validated', () => {
   it.each([[''], ['a\nb'], ['x'.repeat(300)], [42]])('refuses %j with a ConfigError', (hint) => {
     expect(() => managerFor(dev, createMemoryStorage(), { loginHint: hint as string })).toThrow(/loginHint/);
