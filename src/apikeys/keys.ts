@@ -102,8 +102,15 @@ export interface ApiKeysOptions {
   /** Prefixes verify accepts. Default: only `prefix`, so a test key is refused by a live service. */
   readonly acceptedPrefixes?: readonly string[];
   /**
-   * Re-checked at every verify: removing someone from the org kills their keys at once. A throw is
-   * `provider_unavailable`, never an accept.
+   * `(ownerId, orgId) => boolean`: is the key's OWNER (a user id string) still a member of the key's
+   * org? Re-checked at every verify: removing someone from the org kills their keys at once. A throw is
+   * `provider_unavailable`, never an accept. Not the authorizer's hook: `createAuthorizer({ isMember })`
+   * takes `(principal, orgId, ctx)` and answers whether a user may act on ANOTHER org than their token's.
+   *
+   * @example
+   * ```ts
+   * createApiKeys({ store, prefix: 'ap_live', isMember: (ownerId, orgId) => directory.has(ownerId, orgId) });
+   * ```
    */
   readonly isMember?: (ownerId: string, orgId: string) => boolean | Promise<boolean>;
   /**

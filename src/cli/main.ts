@@ -9,6 +9,7 @@ import { loginCommand } from './commands/login';
 import { logoutCommand } from './commands/logout';
 import { migrateCommand } from './commands/migrate';
 import { statusCommand } from './commands/status';
+import { storeFailureMessage } from './commands/store';
 import { tokenCommand } from './commands/token';
 import { whoamiCommand } from './commands/whoami';
 import { type CliIO, type Command, EXIT_CODES, UsageError } from './types';
@@ -48,7 +49,9 @@ function helpText(commands: readonly Command[]): string {
     '  -h, --help       show help (also: authplane <command> --help)',
     '  -v, --version    print the version',
     '',
-    'Exit codes: 0 ok, 1 failure, 2 usage error.',
+    'Exit codes: 0 ok, 1 failure (the command ran and failed, e.g. an unreachable store or issuer),',
+    '            2 usage or configuration error, 3 not logged in or session ended (login, logout,',
+    '            token, whoami, status).',
   ].join('\n');
 }
 
@@ -131,7 +134,10 @@ export async function run(
       io.err(`authplane ${command.name}: ${err.message}\n\n${command.usage}`);
       return EXIT_CODES.usage;
     }
-    const message = err instanceof AuthplaneError || err instanceof Error ? err.message : String(err);
+    // Every command that opens a store (keys, db, migrate) fails here: name the store, never its credentials.
+    const message =
+      storeFailureMessage(err, parsed.values.store) ??
+      (err instanceof AuthplaneError || err instanceof Error ? err.message : String(err));
     io.err(`authplane ${command.name}: ${message}`);
     return EXIT_CODES.failure;
   }

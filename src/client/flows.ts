@@ -17,6 +17,8 @@ export interface FlowSettings {
   readonly allowInsecureRequests: boolean;
   readonly timeoutMs: number;
   readonly redirectUri: URL;
+  /** OIDC `login_hint`, sent with browser and device logins when set. */
+  readonly loginHint: string | undefined;
 }
 
 /**
@@ -301,6 +303,7 @@ export async function browserLogin(
       code_challenge: challenge,
       code_challenge_method: 'S256',
       ...resourceParams(settings),
+      ...(settings.loginHint === undefined ? {} : { login_hint: settings.loginHint }),
     };
     // OIDC Core §11: a refresh token for offline_access is only issued after explicit consent.
     if (settings.scopes.includes('offline_access')) params.prompt = 'consent';
@@ -386,6 +389,7 @@ export async function deviceLogin(
     da = await client.initiateDeviceAuthorization(config, {
       scope: settings.scopes.join(' '),
       ...resourceParams(settings),
+      ...(settings.loginHint === undefined ? {} : { login_hint: settings.loginHint }),
     });
   } catch (err) {
     if (isUnavailable(err)) throw unavailable('device authorization failed', err);

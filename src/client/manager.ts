@@ -25,6 +25,11 @@ export interface TokenManagerOptions {
   readonly scopes?: readonly string[] | string;
   /** RFC 8707 resource indicator (the API's audience), sent with every authorization and token request. */
   readonly resource?: string;
+  /**
+   * OIDC `login_hint` sent with every login (browser and device): which account to sign in as, e.g.
+   * a dev issuer user id (`'carol'`) or an email. The issuer decides what it does with it.
+   */
+  readonly loginHint?: string;
   /** Where the session lives: `createEncryptedFileStorage` or `createMemoryStorage`. */
   readonly storage: SessionStorage;
   /** fetch for the issuer and for `manager.fetch`. Default the global fetch. */
@@ -186,6 +191,16 @@ function settingsFrom(options: TokenManagerOptions): Settings {
   ) {
     throw new ConfigError('resource', 'must be an absolute URI without a fragment (RFC 8707)');
   }
+  const loginHint = options.loginHint;
+  if (
+    loginHint !== undefined &&
+    (typeof loginHint !== 'string' ||
+      loginHint === '' ||
+      loginHint.length > 256 ||
+      ![...loginHint].every((c) => c >= ' ' && c !== '\x7f'))
+  ) {
+    throw new ConfigError('loginHint', 'must be a non-empty string of at most 256 printable characters');
+  }
   if (
     typeof storage !== 'object' ||
     storage === null ||
@@ -228,6 +243,7 @@ function settingsFrom(options: TokenManagerOptions): Settings {
     clientId,
     scopes: Object.freeze(scopes),
     resource,
+    loginHint,
     storage,
     fetch: options.fetch,
     clock: options.clock ?? Date.now,

@@ -33,6 +33,8 @@ export class DevStorage {
   readonly #byUserCode = new Map<string, string>();
   readonly #byGrant = new Map<string, Set<string>>();
   #writes = 0;
+  /** Called after every change (set, delete, consume): how a state file stays current. */
+  onChange: (() => void) | undefined;
 
   /** The factory oidc-provider's `adapter` option takes. */
   readonly factory = (model: string): Adapter => new DevAdapter(model, this);
@@ -63,6 +65,7 @@ export class DevStorage {
       }
       members.add(key);
     }
+    this.onChange?.();
   }
 
   delete(key: string): void {
@@ -76,6 +79,28 @@ export class DevStorage {
       const members = this.#byGrant.get(grantId);
       members?.delete(key);
       if (members?.size === 0) this.#byGrant.delete(grantId);
+    }
+    this.onChange?.();
+  }
+
+  /** Every live record as `[key, payload, expiresAt | null]`, for a state file. */
+  records(): [string, AdapterPayload, number | null][] {
+    const now = Date.now();
+    const out: [string, AdapterPayload, number | null][] = [];
+    for (const [key, { payload, expiresAt }] of this.#entries) {
+      if (expiresAt > now) out.push([key, payload, Number.isFinite(expiresAt) ? expiresAt : null]);
+    }
+    return out;
+  }
+
+  /** Loads records saved by `records()` (a restart); expired ones are skipped. */
+  restore(records: readonly (readonly [string, AdapterPayload, number | null])[]): void {
+    const now = Date.now();
+    for (const [key, payload, expiresAt] of records) {
+      if (expiresAt !== null && expiresAt <= now) continue;
+      const model = key.slice(0, key.indexOf(':'));
+      const seconds = expiresAt === null ? undefined : (expiresAt - now) / 1000;
+      this.set(model, key, payload, seconds);
     }
   }
 
@@ -131,7 +156,10 @@ class DevAdapter implements Adapter {
 
   async consume(id: string): Promise<void> {
     const payload = this.#storage.get(this.#key(id));
-    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+    if (payload) {
+      payload.consumed = Math.floor(Date.now() / 1000);
+      this.#storage.onChange?.();
+    }
   }
 
   async destroy(id: string): Promise<void> {

@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import { loginPage } from './login-page';
 import { findUser } from './provider-config';
 import type { DevLogger, DevUser } from './types';
+
+function wantsHtml(req: IncomingMessage): boolean {
+  return /\btext\/html\b/i.test(req.headers.accept ?? '');
+}
 
 interface ConsentDetails {
   missingOIDCScope?: string[];
@@ -13,7 +18,8 @@ interface ConsentDetails {
  * Headless `GET /interaction/:uid`: signs a user in and grants consent without a page, so tests and
  * scripted demos complete browser and device flows over plain HTTP. The account is, in order: the
  * `login` query parameter of the interaction URL (how a scripted user agent chooses), the request's
- * `login_hint`, or the first seeded user. An unknown user ends the flow with `access_denied`.
+ * `login_hint`, or the first seeded user. An unknown user ends the flow with `access_denied`. A browser
+ * (`Accept: text/html`) with neither gets the login page listing the seeded users instead.
  *
  * @example
  * ```ts
@@ -34,6 +40,19 @@ export async function headlessInteraction(
     if (prompt.name === 'login') {
       const query = new URL(req.url ?? '/', 'http://localhost').searchParams.get('login');
       const hint = query ?? (typeof params.login_hint === 'string' ? params.login_hint : undefined);
+      // A browser without a choice gets the page; scripts (no text/html in Accept) keep the headless default.
+      if (hint === undefined && wantsHtml(req)) {
+        const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
+        res
+          .writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'cache-control': 'no-store',
+            // No form-action: Chromium applies it to the redirects after the submit (to the client).
+            'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+          })
+          .end(loginPage(details.uid, users, clientId));
+        return;
+      }
       const user = hint === undefined ? users[0] : findUser(users, hint);
       const result = user
         ? { login: { accountId: user.id } }

@@ -8,6 +8,7 @@ import { DevStorage } from './adapter';
 import { tokenEndpointProof } from './dpop';
 import { headlessInteraction } from './interactions';
 import { generateKeySet, toPublicJwk } from './keys';
+import { DevStateSaver, readDevState, resetDevState } from './persistence';
 import { API_SCOPES, OIDC_SCOPES, providerConfiguration, ROUTES } from './provider-config';
 import {
   DEV_SIGNING_ALGORITHMS,
@@ -83,6 +84,8 @@ interface Settings {
   logger: DevLogger;
   webClients: readonly DevWebClient[];
   extraAudiences: readonly string[];
+  stateDir: string | undefined;
+  reset: boolean;
 }
 
 function positiveInteger(path: string, value: unknown, fallback: number): number {
@@ -113,6 +116,12 @@ function settingsFrom(options: DevIssuerOptions): Settings {
   ) {
     throw new ConfigError('extraAudiences', 'must be absolute URIs (they are resource indicators)');
   }
+  if (options.stateDir !== undefined && (typeof options.stateDir !== 'string' || options.stateDir === ''))
+    throw new ConfigError('stateDir', 'must be a directory path');
+  if (options.reset !== undefined && typeof options.reset !== 'boolean')
+    throw new ConfigError('reset', 'must be a boolean');
+  if (options.reset && options.stateDir === undefined)
+    throw new ConfigError('reset', 'only applies with stateDir (without it nothing is saved)');
   const users = options.users ?? DEFAULT_DEV_USERS;
   if (users.length === 0) throw new ConfigError('users', 'must contain at least one user');
   if (new Set(users.map((u) => u.id)).size !== users.length)
@@ -131,16 +140,18 @@ function settingsFrom(options: DevIssuerOptions): Settings {
         Object.freeze({ ...w, redirectUris: Object.freeze([...w.redirectUris]) }),
       ),
     ),
+    stateDir: options.stateDir,
+    reset: options.reset ?? false,
   };
 }
 
-function makeClients(): DevClients {
+function makeClients(savedSecret: string | undefined): DevClients {
   const serviceId = 'authplane-service';
   return Object.freeze({
     service: Object.freeze({
       clientId: serviceId,
-      // Random per start: a dev secret must not outlive the process that printed it.
-      clientSecret: `dev_${randomBytes(24).toString('base64url')}`,
+      // Random per start, unless a state directory carries it over (it must outlive the process then).
+      clientSecret: savedSecret ?? `dev_${randomBytes(24).toString('base64url')}`,
       tokenEndpointAuthMethod: 'client_secret_basic' as const,
       orgId: 'org_acme',
       roles: Object.freeze(['service']),
@@ -206,15 +217,20 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   const { audience, users, logger } = settings;
   const oidc = await loadOidcProvider();
 
+  if (settings.stateDir && settings.reset) resetDevState(settings.stateDir);
+  const saved = settings.stateDir ? readDevState(settings.stateDir) : undefined;
   const storage = new DevStorage();
-  const cookieKeys = [randomBytes(32).toString('base64url')];
-  const clients = makeClients();
+  const cookieKeys = saved ? [...saved.cookieKeys] : [randomBytes(32).toString('base64url')];
+  const clients = makeClients(saved?.serviceSecret);
   const counters = { jwksRequests: 0, tokenRequests: 0 };
 
-  let generation = 1;
-  let current = await generateKeySet(DEV_SIGNING_ALGORITHMS, generation);
+  let generation = saved?.generation ?? 1;
+  let current = saved
+    ? new Map(saved.current.map((jwk) => [jwk.alg as DevSigningAlgorithm, jwk]))
+    : await generateKeySet(DEV_SIGNING_ALGORITHMS, generation);
   // Keys that no longer sign but are still published, newest first.
-  let previous: JWK[] = [];
+  let previous: JWK[] = saved ? [...saved.previous] : [];
+  if (saved) storage.restore(saved.records);
 
   const server = createServer();
   const sockets = new Set<Socket>();
@@ -228,6 +244,27 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   const issuer = `http://${urlHost}:${port}`;
   let online = true;
   let stopped = false;
+  if (saved && saved.issuer !== issuer) {
+    logger.warn?.(
+      `authplane dev issuer: the saved state was issued by ${saved.issuer}; tokens from it name that issuer and will not verify against ${issuer} (use the same --port)`,
+    );
+  }
+  const saver = settings.stateDir
+    ? new DevStateSaver(settings.stateDir, () => ({
+        version: 1,
+        issuer,
+        generation,
+        current: [...current.values()],
+        previous,
+        serviceSecret: clients.service.clientSecret,
+        cookieKeys,
+        records: storage.records(),
+      }))
+    : undefined;
+  if (saver) {
+    storage.onChange = () => saver.schedule();
+    saver.flush();
+  }
 
   const build = (): { provider: Provider; handle: ReturnType<Provider['callback']> } => {
     const provider = new oidc.default(
@@ -355,6 +392,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       generation++;
       previous = retireOld ? [] : [...current.values(), ...previous];
       current = next;
+      saver?.flush();
       // The keystore is fixed per Provider: a new one on the same storage and server takes over.
       active = build();
       logger.info?.(`authplane dev issuer: keys rotated (generation ${generation})`);
@@ -362,6 +400,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     async retireOldKeys() {
       if (previous.length === 0) return;
       previous = [];
+      saver?.flush();
       active = build();
     },
     async setOnline(next) {
@@ -387,6 +426,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       stopped = true;
       await closeListener();
       server.off('request', onRequest);
+      saver?.flush();
     },
   };
   return dev;

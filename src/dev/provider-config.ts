@@ -9,6 +9,7 @@ import type {
   errors as OidcErrors,
 } from 'oidc-provider';
 import type { DevStorage } from './adapter';
+import { devPage } from './login-page';
 import type { DevClients, DevSigningAlgorithm, DevUser, DevWebClient } from './types';
 
 /**
@@ -143,7 +144,7 @@ function clientRegistrations(clients: DevClients, web: readonly DevWebClient[] =
 }
 
 function page(title: string, body: string): string {
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p><strong>authplane dev issuer: DEVELOPMENT ONLY</strong></p>${body}</body></html>`;
+  return devPage(title, body);
 }
 
 /**

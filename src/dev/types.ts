@@ -87,6 +87,14 @@ export interface DevIssuerOptions {
    * being the one requested: e.g. a second API, to show a token of another audience refused.
    */
   readonly extraAudiences?: readonly string[];
+  /**
+   * A directory (created owner-only) where signing keys, the service client's secret, grants,
+   * sessions and tokens are saved, so a restart on the same port keeps honouring what was issued
+   * before. `authplane dev` uses `.authplane/dev`. Default: none, everything lives in memory.
+   */
+  readonly stateDir?: string;
+  /** With `stateDir`: discard the saved state and start clean (new keys, new secret, no grants). */
+  readonly reset?: boolean;
 }
 
 /**

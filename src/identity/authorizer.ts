@@ -38,8 +38,11 @@ export interface HookContext {
 }
 
 /**
- * Answers whether a user belongs to an org other than the one in their token (users in several orgs).
- * Throwing, rejecting or timing out is an outage: the request gets `provider_unavailable`, never an accept.
+ * `(principal, orgId, ctx)`: answers whether a user belongs to an org other than the one in their token
+ * (users in several orgs), with `{ roles }` for that org or null. Throwing, rejecting or timing out is an
+ * outage: the request gets `provider_unavailable`, never an accept. Not the API keys' hook:
+ * `createApiKeys({ isMember })` takes `(ownerId, orgId)` (two strings) and re-checks a key owner's
+ * membership of the key's own org at every verify.
  *
  * @example
  * ```ts
@@ -91,7 +94,10 @@ export type VisibilityHook = (
  * ```
  */
 export interface AuthorizerOptions {
-  /** Membership lookup for users acting on an org other than their token's. Without it, that is `org_mismatch`. */
+  /**
+   * Membership lookup `(principal, orgId, ctx)` for users acting on an org other than their token's.
+   * Without it, that is `org_mismatch`. (The API keys' `isMember` is a different hook: `(ownerId, orgId)`.)
+   */
   readonly isMember?: MembershipHook;
   /** Workspace- or resource-level visibility, asked when requirements name a `workspaceId` or `resource`. */
   readonly canAccess?: VisibilityHook;

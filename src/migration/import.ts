@@ -263,7 +263,7 @@ function readCsv(
   if (unknown.length > 0) {
     issues.push({
       line: header.line,
-      message: `unknown column(s): ${unknown.map((c) => c.slice(0, 40)).join(', ')}`,
+      message: `unknown column(s): ${unknown.map((c) => c.slice(0, 40)).join(', ')}; accepted: ${Object.keys(COLUMN_ALIASES).join(', ')}`,
     });
     return;
   }

@@ -22,7 +22,7 @@ describe('authplane dispatcher', () => {
     const help = captureIO();
     expect(await run(['--help'], help.io)).toBe(EXIT_CODES.ok);
     expect(help.out.join('\n')).toMatch(/dev\s+Run a local OIDC issuer/);
-    expect(help.out.join('\n')).toContain('Exit codes: 0 ok, 1 failure, 2 usage error.');
+    expect(help.out.join('\n')).toMatch(/Exit codes: 0 ok, 1 failure[\s\S]*2 usage[\s\S]*3 not logged in/);
 
     const version = captureIO();
     expect(await run(['--version'], version.io)).toBe(EXIT_CODES.ok);

@@ -1,8 +1,10 @@
 import { startDevIssuer } from '../../dev/index';
 import type { DevIssuer } from '../../dev/types';
 import { type CliIO, type Command, EXIT_CODES, type ParsedArgs, UsageError } from '../types';
+import { pasteConfig, pasteConfigLines } from './dev-config';
 
 const DEFAULT_PORT = 4455;
+const DEFAULT_STATE_DIR = '.authplane/dev';
 
 /**
  * The banner printed first, on stderr when stdout carries JSON.
@@ -48,6 +50,8 @@ export function devDescription(dev: DevIssuer) {
     env: dev.env(),
     clients: dev.clients,
     users: dev.users,
+    /** `createIdentityPlane` and `createTokenManager` options, ready to use. */
+    config: pasteConfig(dev),
   };
 }
 
@@ -92,6 +96,8 @@ function printHuman(dev: DevIssuer, io: CliIO): void {
       (u) => `  ${u.id.padEnd(8)} ${u.email.padEnd(22)} ${(u.orgId ?? '-').padEnd(12)} ${u.roles.join(',')}`,
     ),
     '',
+    ...pasteConfigLines(dev),
+    '',
     'Get an access token:',
     `  ${tokenCurl(dev)}`,
     '',
@@ -114,11 +120,13 @@ export const devCommand: Command = {
   name: 'dev',
   summary: 'Run a local OIDC issuer for development and tests (DEVELOPMENT ONLY)',
   usage: [
-    'Usage: authplane dev [--port 4455] [--audience URI] [--json]',
+    'Usage: authplane dev [--port 4455] [--audience URI] [--state-dir DIR] [--reset] [--json]',
     '',
     'Options:',
     `  --port N         port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks a free one)`,
     '  --audience URI   API audience / resource indicator (default https://api.authplane.local)',
+    `  --state-dir DIR  keys, secrets, grants and sessions survive a restart here (default ${DEFAULT_STATE_DIR})`,
+    '  --reset          discard the saved state and start clean (tokens issued before stop working)',
     '  --json           print the configuration as one JSON line on stdout (banner on stderr)',
     '  -h, --help       show this help',
   ].join('\n'),
@@ -126,17 +134,23 @@ export const devCommand: Command = {
     port: { type: 'string' },
     audience: { type: 'string' },
     json: { type: 'boolean', default: false },
+    'state-dir': { type: 'string' },
+    reset: { type: 'boolean', default: false },
   },
   async run({ values }: ParsedArgs, io: CliIO): Promise<number> {
     const port = parsePort(values.port);
     const audience = typeof values.audience === 'string' ? values.audience : undefined;
     const json = values.json === true;
+    const stateDir = typeof values['state-dir'] === 'string' ? values['state-dir'] : DEFAULT_STATE_DIR;
+    if (stateDir === '') throw new UsageError('--state-dir must be a directory path');
 
     let dev: DevIssuer;
     try {
       dev = await startDevIssuer({
         port,
         audience,
+        stateDir,
+        reset: values.reset === true,
         // Tokens and secrets never reach these messages (see DevLogger).
         logger: { warn: (m) => io.err(m), error: (m) => io.err(m) },
       });

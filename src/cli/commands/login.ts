@@ -26,7 +26,7 @@ export const loginCommand: Command = {
   name: 'login',
   summary: 'Log in (browser with PKCE, or --device) and store the session',
   usage: [
-    'Usage: authplane login [--device] [--force] [--no-browser] [options]',
+    'Usage: authplane login [--device] [--force] [--no-browser] [--login-hint ID] [options]',
     '',
     'Logs in through your browser (Authorization Code + PKCE, redirect to 127.0.0.1) or, with',
     '--device, with a code to enter on another device (SSH, headless shells). No password ever',
@@ -36,6 +36,7 @@ export const loginCommand: Command = {
     '  --device            use the device flow: prints a code and a URL to open anywhere',
     '  --force             log in again even if a session exists (also replaces a corrupt one)',
     '  --no-browser        print the login URL instead of opening a browser',
+    '  --login-hint ID     which account to sign in as (OIDC login_hint), e.g. bob on `authplane dev`',
     '',
     SESSION_HELP,
   ].join('\n'),
@@ -44,6 +45,7 @@ export const loginCommand: Command = {
     device: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     'no-browser': { type: 'boolean', default: false },
+    'login-hint': { type: 'string' },
   },
   async run({ values }: ParsedArgs, io: CliIO): Promise<number> {
     const json = values.json === true;

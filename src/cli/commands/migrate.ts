@@ -38,7 +38,12 @@ Watch and drive a migration from a legacy identity provider to a new one.
       Shadow divergences: from a JSON-lines file of shadow events (shadow.onEvent), or from the JSON of
       plane.migration.report() that your service exposes at URL.
   authplane migrate import-links FILE [--format csv|json|jsonl] [--store SPEC] [--dry-run] [--json]
-      Bulk-import identity and org links, all or nothing, idempotently.
+      Bulk-import identity and org links, all or nothing, idempotently. CSV: a header line, then one
+      link per line. Columns, in any order: type (optional: user, the default, or org), provider,
+      external_id (alias provider_subject or external_org_id), internal_id (alias subject or org_id).
+        type,provider,external_id,internal_id
+        user,auth0,auth0|abc123,usr_42
+        org,auth0,org_9xYz,org_acme
 
 Fleet control (--store sqlite:<path> | postgres://… | redis://…; default AUTHPLANE_MIGRATION_STORE,
 then AUTHPLANE_STORE): every instance with the plane option control: { store } follows these.

@@ -220,6 +220,8 @@ export function sessionManager(
     clientId: config.clientId,
     scopes: config.scopes,
     resource: config.resource,
+    // Only `login` declares --login-hint; other commands never log in.
+    ...(typeof values['login-hint'] === 'string' ? { loginHint: values['login-hint'] } : {}),
     allowInsecureRequests: config.allowInsecureRequests,
     storage: createEncryptedFileStorage({ path: config.sessionFile, secret: config.secret }),
   });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ApiKeyStore } from '../../stores/contracts';
+import { StoreError } from '../../stores/errors';
 import { UsageError } from '../types';
 
 /** Where `authplane keys` and `authplane db migrate` work when neither `--store` nor `AUTHPLANE_STORE` is set. */
@@ -98,4 +99,43 @@ export async function openKeyStore(spec: StoreSpec, options: { schema?: string }
     migrate: true,
   });
   return { apiKeys: stores.apiKeys, close: () => stores.close() };
+}
+
+/** The first `code` along an error's cause chain (ECONNREFUSED, ENOTFOUND, …): never a credential. */
+function causeCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const { code, errors } = current as { code?: unknown; errors?: unknown };
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    // net.connect to a host with several addresses fails with an AggregateError.
+    if (Array.isArray(errors)) return causeCode(errors[0]);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * A store failure as people should read it: the message, then which store (host and database, or the
+ * SQLite path; never the user or password of a connection string) and the network error code.
+ * Undefined when `err` is not a store failure.
+ *
+ * @example
+ * ```ts
+ * storeFailureMessage(err, values.store) // 'The store failed during connecting (store postgres://db:5432/app, ECONNREFUSED)'
+ * ```
+ */
+export function storeFailureMessage(
+  err: unknown,
+  storeFlag: unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  if (!(err instanceof StoreError)) return undefined;
+  let where: string;
+  try {
+    where = describeStore(parseStoreSpec(typeof storeFlag === 'string' ? storeFlag : undefined, env));
+  } catch {
+    return undefined;
+  }
+  const code = causeCode(err.cause);
+  return `${err.message} (store ${where}${code ? `, ${code}` : ''})`;
 }
