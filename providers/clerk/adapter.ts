@@ -17,7 +17,7 @@ import { checkHeader, createHeaderPolicy } from '../../src/jwt/header';
 import { createJwksCache, type JwksCache, type JwksFetchEvent } from '../../src/jwt/jwks-cache';
 import type { VerificationKey } from '../../src/jwt/types';
 import { assertSecureUrl } from '../oidc/urls';
-import { clerkHeaders, createClerkApi } from './backend';
+import { clerkHeaders, createClerkApi, trimTrailingSlashes } from './backend';
 import { clerkClaimsToPrincipal } from './claims';
 import { toClerkRejection } from './errors';
 
@@ -103,7 +103,7 @@ export async function createClerkAdapter(
   }
   assertSecureUrl('apiUrl', config.apiUrl, config.allowInsecureRequests);
   if (config.jwtKey) assertRsaPem(config.jwtKey);
-  const apiUrl = config.apiUrl.replace(/\/+$/, '');
+  const apiUrl = trimTrailingSlashes(config.apiUrl);
   const clock = config.clock ?? Date.now;
   const secretKey = config.secretKey;
   // The Bearer keys @clerk/backend uses: the secret key for API keys (it requires one), the machine
