@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_HOOK_TIMEOUT_MS, isHookTimeout, withDeadline } from '../core/deadline';
 import { AuthplaneError, ConfigError } from '../core/errors';
 import { AuthRejection, type AuthResult, failureFromError } from '../core/failure';
 import { freezePrincipal, type Principal } from '../core/principal';
@@ -82,15 +83,26 @@ export interface ApiKeysOptions {
   /** Prefixes verify accepts. Default: only `prefix`, so a test key is refused by a live service. */
   readonly acceptedPrefixes?: readonly string[];
   /**
-   * Re-checked at every verify: removing someone from the org kills their keys at once. A throw is
-   * `provider_unavailable`, never an accept.
+   * Re-checked at every verify: removing someone from the org kills their keys at once. A throw, or no
+   * answer within `hookTimeoutMs`, is `provider_unavailable`, never an accept. Not the authorizer's
+   * `isMember(principal, orgId)`: this one gets the key's owner id. `signal` aborts at the deadline.
    */
-  readonly isMember?: (ownerId: string, orgId: string) => boolean | Promise<boolean>;
+  readonly isMember?: (
+    ownerId: string,
+    orgId: string,
+    context: { readonly signal: AbortSignal },
+  ) => boolean | Promise<boolean>;
   /**
    * Verifies keys issued before authplane (an existing table). Called only for credentials that do not
-   * have the authplane key shape; null means unknown key (`api_key_invalid`).
+   * have the authplane key shape; null means unknown key (`api_key_invalid`). A throw, or no answer
+   * within `hookTimeoutMs`, is `provider_unavailable`.
    */
-  readonly legacyVerifier?: (key: string) => Promise<Principal | null>;
+  readonly legacyVerifier?: (
+    key: string,
+    context: { readonly signal: AbortSignal },
+  ) => Promise<Principal | null>;
+  /** Deadline of `isMember` and `legacyVerifier`, in ms (the authorizer's hook deadline). Default 2000. */
+  readonly hookTimeoutMs?: number;
   /** Which non-authplane credentials are legacy keys, for routing by `matches()`. */
   readonly isLegacyKey?: (credential: string) => boolean;
   /** How often buffered last-used times are written, in ms. Default 60 000. */
@@ -184,7 +196,8 @@ const KEY_SHAPE = /^[a-z][a-z0-9_]*_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/;
  */
 export function createApiKeys(options: ApiKeysOptions): ApiKeys {
   const config = validate(options);
-  const { store, prefix, isMember, legacyVerifier, isLegacyKey, clock, provider, onError } = config;
+  const { store, prefix, isMember, legacyVerifier, isLegacyKey, clock, provider, onError, hookTimeoutMs } =
+    config;
   const accepted = new Set(config.acceptedPrefixes);
   const acceptedStarts = config.acceptedPrefixes.map((p) => `${p}_`);
 
@@ -231,7 +244,9 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     if (!isMember) return;
     let member: boolean;
     try {
-      member = (await isMember(ownerId, orgId)) === true;
+      member =
+        (await withDeadline('isMember', hookTimeoutMs, (signal) => isMember(ownerId, orgId, { signal }))) ===
+        true;
     } catch (err) {
       throw unavailable(err, 'membership directory');
     }
@@ -254,7 +269,9 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     if (!legacyVerifier) throw new AuthRejection('api_key_invalid');
     let principal: Principal | null;
     try {
-      principal = await legacyVerifier(key);
+      principal = await withDeadline('legacyVerifier', hookTimeoutMs, (signal) =>
+        legacyVerifier(key, { signal }),
+      );
     } catch (err) {
       throw unavailable(err, 'legacy API key verifier');
     }
@@ -447,6 +464,7 @@ interface ValidConfig {
   acceptedPrefixes: readonly string[];
   isMember: ApiKeysOptions['isMember'];
   legacyVerifier: ApiKeysOptions['legacyVerifier'];
+  hookTimeoutMs: number;
   isLegacyKey: ApiKeysOptions['isLegacyKey'];
   lastUsedFlushMs: number;
   maxPendingUsage: number;
@@ -487,6 +505,10 @@ function validate(options: ApiKeysOptions): ValidConfig {
   if (!Number.isSafeInteger(maxPendingUsage) || maxPendingUsage < 1) {
     throw new ConfigError('maxPendingUsage', 'must be a positive integer');
   }
+  const hookTimeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
+  if (!isHookTimeout(hookTimeoutMs)) {
+    throw new ConfigError('hookTimeoutMs', 'must be a positive integer of milliseconds, at most 60000');
+  }
   const provider = options.provider ?? 'api_key';
   if (typeof provider !== 'string' || provider.length === 0) {
     throw new ConfigError('provider', 'must be a non-empty string');
@@ -497,6 +519,7 @@ function validate(options: ApiKeysOptions): ValidConfig {
     acceptedPrefixes: Object.freeze([...acceptedPrefixes]),
     isMember: options.isMember,
     legacyVerifier: options.legacyVerifier,
+    hookTimeoutMs,
     isLegacyKey: options.isLegacyKey,
     lastUsedFlushMs,
     maxPendingUsage,

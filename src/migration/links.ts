@@ -1,3 +1,4 @@
+import { DEFAULT_HOOK_TIMEOUT_MS, withDeadline } from '../core/deadline';
 import { AuthRejection } from '../core/failure';
 import type { Principal } from '../core/principal';
 import type { IdentityLinkStore } from '../stores/contracts';
@@ -150,8 +151,11 @@ export function createLinker(
       store.resolve(principal.provider, principal.providerSubject),
     );
     if (subject === null && onFirstSight) {
-      const found = await unavailableOnError(async () =>
-        onFirstSight({ provider: principal.provider, principal }),
+      // A hook that never answers must not hold the request: same deadline as every other hook.
+      const found = await unavailableOnError(() =>
+        withDeadline('onFirstSight', DEFAULT_HOOK_TIMEOUT_MS, () =>
+          onFirstSight({ provider: principal.provider, principal }),
+        ),
       );
       if (typeof found === 'string' && found !== '') {
         subject = await recordLink(store, principal, found);
