@@ -68,6 +68,12 @@ export const introspectionSchema = z
     clientSecret: z.string().min(1),
     /** Upper bound on how long an active answer is cached (never past the token's own `exp`). */
     cacheMaxSec: z.number().finite().nonnegative().default(60),
+    /** How long an `active: false` answer is reused (bounded like the active cache); 0 disables. */
+    negativeCacheSec: z.number().finite().nonnegative().max(300).default(10),
+    /** Introspection requests per second this plane sends at most; above it `provider_unavailable`. */
+    maxRequestsPerSec: z.number().finite().positive().default(20),
+    /** Requests allowed at once before `maxRequestsPerSec` applies. */
+    burst: z.number().int().positive().default(40),
   })
   .strict();
 
