@@ -461,8 +461,9 @@ export type Auth0ConfigInput = z.input<typeof auth0ConfigSchema>;
 
 /**
  * Configuration of the Clerk adapter (`provider: 'clerk'`, flag `clerk`). Session tokens are verified
- * by `@clerk/backend`'s `verifyToken`, with `jwtKey` (networkless) or with the instance JWKS from
- * `GET <apiUrl>/v1/jwks` (needs `secretKey`); API keys and M2M tokens through the Backend API.
+ * by authplane's own strict verifier at `clock`, with `jwtKey` (networkless) or with the instance JWKS
+ * from `GET <apiUrl>/v1/jwks` (needs `secretKey`); `publishableKey`, when set, pins the token issuer
+ * to the Frontend API it names. API keys and M2M tokens through the Backend API.
  *
  * @example
  * ```ts
