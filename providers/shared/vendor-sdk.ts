@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { ConfigError } from '../../src/core/errors';
 
-// `require` exists in the CommonJS build; the ESM build (and tsx/vitest) resolves from this module.
-const load: NodeJS.Require = typeof require === 'function' ? require : createRequire(import.meta.url);
+// Resolves from this module: `__filename` in the CommonJS build, `import.meta.url` in the ESM build
+// (and under tsx/vitest). The bare `require` identifier is avoided: bundlers rewrite it in ESM output.
+const load: NodeJS.Require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
 
 /**
  * Loads a vendor SDK (an optional peer dependency) for an adapter subpath, turning "not installed"
