@@ -1,8 +1,9 @@
-import { ManagementError, ManagementTimeoutError } from 'auth0';
+import type { ManagementError } from 'auth0';
 import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import { JwksFetchError } from '../../src/jwt/jwks-fetch';
 import { TRANSPORT_ERROR_HEADER } from './http';
+import { auth0 } from './sdk';
 
 /**
  * The one place where every lower-level error of the Auth0 adapter and its helpers becomes a reason.
@@ -46,8 +47,8 @@ export function toAuth0Rejection(err: unknown): AuthRejection {
         return unavailable('Auth0 returned an unusable key set');
     }
   }
-  if (err instanceof ManagementTimeoutError) return unavailable('Auth0 did not answer in time');
-  if (err instanceof ManagementError) {
+  if (err instanceof auth0.ManagementTimeoutError) return unavailable('Auth0 did not answer in time');
+  if (err instanceof auth0.ManagementError) {
     const transport = transportKind(err);
     if (transport === 'timeout') return unavailable('Auth0 did not answer in time');
     if (transport === 'aborted') return unavailable('The request to Auth0 was aborted');
@@ -75,8 +76,8 @@ export function toAuth0Rejection(err: unknown): AuthRejection {
  * ```
  */
 export function isRetryableAuth0Error(err: unknown): boolean {
-  if (err instanceof ManagementTimeoutError) return true;
-  if (!(err instanceof ManagementError)) return false;
+  if (err instanceof auth0.ManagementTimeoutError) return true;
+  if (!(err instanceof auth0.ManagementError)) return false;
   const status = err.statusCode;
   // An aborted request (shutdown, caller gave up) is not retried.
   if (transportKind(err) === 'aborted') return false;
@@ -92,7 +93,7 @@ export function isRetryableAuth0Error(err: unknown): boolean {
  * ```
  */
 export function retryAfterMs(err: unknown): number | undefined {
-  const sec = err instanceof ManagementError ? retryAfterSec(err) : undefined;
+  const sec = err instanceof auth0.ManagementError ? retryAfterSec(err) : undefined;
   return sec === undefined ? undefined : sec * 1000;
 }
 

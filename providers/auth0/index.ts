@@ -1,5 +1,8 @@
 // authplane/auth0: the Auth0 adapter (flag `auth0`), client-credentials tokens and the Management API
-// membership hook. Importing this subpath loads the `auth0` SDK (an optional peer dependency).
+// membership hook. Importing this subpath loads the `auth0` SDK (an optional peer dependency); without
+// it the import fails with a ConfigError that says `npm install auth0`.
+import './sdk';
+
 export {
   AUTH0_PROVIDER_NAME,
   type Auth0Adapter,

@@ -1,4 +1,4 @@
-import { ManagementClient } from 'auth0';
+import type { ManagementClient } from 'auth0';
 import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import type { Principal } from '../../src/core/principal';
@@ -8,6 +8,7 @@ import { createTtlCache } from '../shared/ttl-cache';
 import { AUTH0_PROVIDER_NAME } from './adapter';
 import { isRetryableAuth0Error, retryAfterMs, toAuth0Rejection } from './errors';
 import { createSdkFetch } from './http';
+import { auth0 } from './sdk';
 
 /**
  * Options of {@link createAuth0Membership}. The fields match the Auth0 plane configuration, so
@@ -90,7 +91,7 @@ export function createAuth0Membership(options: Auth0MembershipOptions): Auth0Mem
   const shutdown = new AbortController();
   let client: ManagementClient;
   try {
-    client = new ManagementClient({
+    client = new auth0.ManagementClient({
       domain: options.domain,
       clientId: options.clientId,
       clientSecret: options.clientSecret,

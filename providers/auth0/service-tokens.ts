@@ -1,8 +1,9 @@
-import { TokenProvider } from 'auth0';
+import type { TokenProvider } from 'auth0';
 import { ConfigError } from '../../src/core/errors';
 import { withRetries } from '../shared/retry';
 import { isRetryableAuth0Error, retryAfterMs, toAuth0Rejection } from './errors';
 import { createSdkFetch } from './http';
+import { auth0 } from './sdk';
 
 /**
  * Options of {@link createAuth0ServiceTokens}.
@@ -65,7 +66,7 @@ export function createAuth0ServiceTokens(options: Auth0ServiceTokenOptions): Aut
   const maxRetries = options.maxRetries ?? 1;
   let provider: TokenProvider;
   try {
-    provider = new TokenProvider({
+    provider = new auth0.TokenProvider({
       domain: options.domain,
       clientId: options.clientId,
       clientSecret: options.clientSecret,

@@ -1,4 +1,6 @@
-// Session tokens are verified by @clerk/backend's `verifyToken` (networkless: we hand it the key). Every
+// Session tokens are verified by authplane's own strict verifier (src/jwt) with the plane's clock and
+// JWKS cache, as the Auth0 adapter does: @clerk/backend's `verifyToken` checks times against the real
+// clock only, so a configured `clock` would silently not apply. Every
 // Backend API call (JWKS, API-key and M2M-token verification; memberships in ./membership) bypasses the
 // SDK and goes through the configured `fetch` (createClerkApi in ./backend), because @clerk/backend 3
 // has no fetch seam (its `runtime.fetch` is the global fetch, bound at import: callers could not route
@@ -6,18 +8,17 @@
 // JWKS loading retries ~5 times over ~3 s; its other requests have no timeout at all). The requests
 // are the ones the SDK sends: same paths, bodies and headers (a test compares them).
 import { createPublicKey } from 'node:crypto';
-import { verifyToken } from '@clerk/backend';
 import type { ClerkConfig } from '../../src/config/schema';
 import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import { freezePrincipal, type Principal } from '../../src/core/principal';
 import type { AdapterContext, IdentityAdapter } from '../../src/identity/types';
-import { parseCompactJws } from '../../src/jwt/compact';
-import { checkHeader, createHeaderPolicy } from '../../src/jwt/header';
 import { createJwksCache, type JwksCache, type JwksFetchEvent } from '../../src/jwt/jwks-cache';
-import type { VerificationKey } from '../../src/jwt/types';
+import { buildKeyIndex } from '../../src/jwt/key-index';
+import type { KeyResolver } from '../../src/jwt/types';
+import { createJwtVerifier } from '../../src/jwt/verify';
 import { assertSecureUrl } from '../oidc/urls';
-import { clerkHeaders, createClerkApi } from './backend';
+import { clerkHeaders, createClerkApi, trimTrailingSlashes } from './backend';
 import { clerkClaimsToPrincipal } from './claims';
 import { toClerkRejection } from './errors';
 
@@ -58,16 +59,17 @@ const CLERK_ALGORITHMS = ['RS256'] as const;
 /**
  * Creates the Clerk adapter.
  *
- * Session tokens (JWTs) are parsed strictly and header-checked by `src/jwt` first (malformed base64url,
- * JWE, `crit`, key-bearing headers, `none`/HMAC are refused before the SDK sees them), then verified by
- * `@clerk/backend`'s `verifyToken`: signature, `exp`/`nbf`/`iat` with `clockToleranceSec`, `typ`,
- * session category, and `azp` against `authorizedParties` (a mismatch is `audience_mismatch`). The key:
+ * Session tokens (JWTs) are verified by authplane's own strict verifier (`src/jwt`, as the Auth0 and
+ * OIDC adapters): canonical parse, header checks (JWE, `crit`, key-bearing headers, `none`/HMAC
+ * refused), RS256 signature, `exp`/`nbf`/`iat` at the configured `clock` with `clockToleranceSec`,
+ * `typ` (when present) `JWT`, `azp` against `authorizedParties` (a mismatch is `audience_mismatch`),
+ * and `iss` against the Frontend API the `publishableKey` names, when one is set. The key:
  * - `jwtKey` (PEM): networkless;
  * - otherwise the instance JWKS, `GET <apiUrl>/v1/jwks` with the secret key, fetched by the same JWKS
  *   cache as the OIDC adapter through `fetch` (one fetch in flight, unknown-kid cooldown, stale keys
- *   served during an outage, `provider_unavailable` for an unseen key while Clerk is down) and handed
- *   to `verifyToken` as its `jwtKey`. This replaces the SDK's own JWKS loading, whose ~5 retries over
- *   ~3 s and module-wide cache would outlast our timeout and ignore the `fetch` seam.
+ *   served during an outage, `provider_unavailable` for an unseen key while Clerk is down).
+ * `@clerk/backend` is not needed at run time: its `verifyToken` judges times by the real clock only,
+ * its JWKS loading retries past our timeout, and it has no `fetch` seam.
  *
  * Machine credentials (listed in `machineTokens`), verified by the Backend API:
  * - `ak_…` API keys (need `secretKey`, the SDK's Bearer for them): `POST <apiUrl>/api_keys/verify`
@@ -103,7 +105,7 @@ export async function createClerkAdapter(
   }
   assertSecureUrl('apiUrl', config.apiUrl, config.allowInsecureRequests);
   if (config.jwtKey) assertRsaPem(config.jwtKey);
-  const apiUrl = config.apiUrl.replace(/\/+$/, '');
+  const apiUrl = trimTrailingSlashes(config.apiUrl);
   const clock = config.clock ?? Date.now;
   const secretKey = config.secretKey;
   // The Bearer keys @clerk/backend uses: the secret key for API keys (it requires one), the machine
@@ -119,9 +121,7 @@ export async function createClerkAdapter(
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
   });
-  const headerPolicy = createHeaderPolicy({ algorithms: CLERK_ALGORITHMS, tokenType: null });
   const authorizedParties = config.authorizedParties ? [...config.authorizedParties] : undefined;
-  const clockSkewInMs = config.clockToleranceSec * 1000;
 
   let jwks: JwksCache | null = null;
   if (!config.jwtKey) {
@@ -145,26 +145,35 @@ export async function createClerkAdapter(
     });
     void jwks.refresh();
   }
-  // verifyToken takes a PEM: export each imported key once.
-  const pems = new WeakMap<VerificationKey, string>();
-  const pemOf = (key: VerificationKey): string => {
-    let pem = pems.get(key);
-    if (pem === undefined) {
-      pem = key.keyObject.export({ type: 'spki', format: 'pem' }).toString();
-      pems.set(key, pem);
-    }
-    return pem;
-  };
+  // One strict verifier (parse, header, key, signature, exp/nbf/iat) with the configured clock. Clerk
+  // session tokens carry no `aud` (off explicitly); `iss` is the instance's Frontend API, known from
+  // the publishable key when one is configured (else off); `azp` is checked below.
+  const verifier = createJwtVerifier({
+    issuer: config.publishableKey ? frontendApiIssuer(config.publishableKey) : null,
+    audience: null,
+    algorithms: CLERK_ALGORITHMS,
+    keys: config.jwtKey ? pemKeySet(config.jwtKey) : (jwks as JwksCache),
+    tokenType: null,
+    clockToleranceSec: config.clockToleranceSec,
+    maxTokenBytes: config.maxTokenBytes,
+    clock,
+  });
 
   const verifySession = async (token: string, signal: AbortSignal | undefined): Promise<Principal> => {
-    const jws = parseCompactJws(token, config.maxTokenBytes);
-    const { alg, kid } = checkHeader(jws.header, headerPolicy);
-    let jwtKey = config.jwtKey;
-    if (!jwtKey) {
-      const resolved = (jwks as JwksCache).resolve(kid, alg, signal);
-      jwtKey = pemOf(resolved instanceof Promise ? await resolved : resolved);
+    const { header, claims } = await verifier.verify(token, signal ? { signal } : undefined);
+    // What @clerk/backend checks besides: `typ`, when present, is `JWT`; `azp`, when present, is one
+    // of the authorized parties.
+    if (header.typ !== undefined && header.typ !== 'JWT') {
+      throw new AuthRejection('token_type_mismatch', 'The token is not a Clerk session token');
     }
-    const claims = await verifyToken(token, { jwtKey, authorizedParties, clockSkewInMs });
+    const azp = claims.azp;
+    if (authorizedParties && azp !== undefined) {
+      if (typeof azp !== 'string')
+        throw new AuthRejection('claims_invalid', 'The token azp claim is invalid');
+      if (!authorizedParties.includes(azp)) {
+        throw new AuthRejection('audience_mismatch', 'The token was issued for another authorized party');
+      }
+    }
     return clerkClaimsToPrincipal(claims as unknown as Record<string, unknown>, CLERK_PROVIDER_NAME);
   };
 
@@ -318,6 +327,33 @@ function machineRecord(value: unknown): MachineRecord {
     expired: v.expired === true,
     expiration: expiration as number | null,
   };
+}
+
+/**
+ * The session-token issuer a publishable key names: `pk_test_` + base64(`<frontend api host>$`) ->
+ * `https://<host>`. The field takes effect this way (an exact `iss` check); an undecodable key is a
+ * ConfigError rather than an option silently ignored.
+ */
+function frontendApiIssuer(publishableKey: string): string {
+  const encoded = publishableKey.replace(/^pk_(live|test)_/, '');
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const host = decoded.endsWith('$') ? decoded.slice(0, -1) : '';
+  if (!/^[a-z0-9.-]+(:\d+)?$/i.test(host) || !host.includes('.')) {
+    throw new ConfigError(
+      'publishableKey',
+      'does not encode a Clerk Frontend API host (pk_test_… as issued by Clerk)',
+    );
+  }
+  return `https://${host}`;
+}
+
+/** The networkless key: Clerk's PEM public key, used whatever `kid` a token names (as the SDK does). */
+function pemKeySet(pem: string): KeyResolver {
+  const jwk = { ...createPublicKey(pem).export({ format: 'jwk' }), alg: 'RS256', use: 'sig' };
+  const { index } = buildKeyIndex([jwk], { algorithms: CLERK_ALGORITHMS, maxKeys: 1 });
+  const key = index.keys[0];
+  if (key === undefined) throw new ConfigError('jwtKey', 'must be the PEM of an RSA public key');
+  return { resolve: () => key };
 }
 
 function assertRsaPem(pem: string): void {

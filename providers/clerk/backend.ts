@@ -249,3 +249,17 @@ function retryAfterOf(headers: Headers): number | undefined {
   const value = Number.parseInt(headers.get('retry-after') ?? '', 10);
   return Number.isNaN(value) ? undefined : value;
 }
+
+/**
+ * A base URL without its trailing slashes, in one linear pass (a `/\/+$/` regex backtracks).
+ *
+ * @example
+ * ```ts
+ * trimTrailingSlashes('http://127.0.0.1:4000//'); // 'http://127.0.0.1:4000'
+ * ```
+ */
+export function trimTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return url.slice(0, end);
+}

@@ -1,4 +1,3 @@
-import { TokenVerificationError } from '@clerk/backend/errors';
 import { AuthplaneError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import type { Reason } from '../../src/core/reasons';
@@ -103,7 +102,7 @@ export function toClerkRejection(err: unknown): AuthRejection {
       cause: err,
       ...(retryAfterSec === undefined ? {} : { retryAfterSec }),
     });
-  if (err instanceof TokenVerificationError) {
+  if (isTokenVerificationError(err)) {
     const reason = CLERK_TOKEN_REASONS[err.reason] ?? 'claims_invalid';
     if (reason === 'provider_unavailable') return unavailable('The Clerk signing keys are unavailable');
     return new AuthRejection(reason, MESSAGES[reason], { cause: err });
@@ -151,4 +150,13 @@ export function isRetryableClerkError(err: unknown): boolean {
   if (err.kind === 'network' || err.kind === 'malformed') return true;
   const status = err.status ?? 0;
   return err.kind === 'status' && (status === 429 || status >= 500);
+}
+
+/**
+ * The SDK's `TokenVerificationError`, recognised by shape so this adapter needs no `@clerk/backend`
+ * at run time (an application that calls the SDK itself can still map its errors here).
+ */
+function isTokenVerificationError(err: unknown): err is Error & { reason: string } {
+  const reason = (err as { reason?: unknown } | null)?.reason;
+  return err instanceof Error && typeof reason === 'string' && Object.hasOwn(CLERK_TOKEN_REASONS, reason);
 }

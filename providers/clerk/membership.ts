@@ -5,7 +5,7 @@ import type { MembershipAnswer, MembershipHook } from '../../src/identity/author
 import { assertSecureUrl } from '../oidc/urls';
 import { createTtlCache } from '../shared/ttl-cache';
 import { CLERK_PROVIDER_NAME } from './adapter';
-import { createClerkApi } from './backend';
+import { createClerkApi, trimTrailingSlashes } from './backend';
 
 /**
  * Options of {@link createClerkMembership}. The fields match the Clerk plane configuration, so
@@ -91,7 +91,7 @@ const MAX_PAGES = 10;
  */
 export function createClerkMembership(options: ClerkMembershipOptions): ClerkMembership {
   if (!options.secretKey) throw new ConfigError('secretKey', 'is required for the Backend API');
-  const apiUrl = (options.apiUrl ?? 'https://api.clerk.com').replace(/\/+$/, '');
+  const apiUrl = trimTrailingSlashes(options.apiUrl ?? 'https://api.clerk.com');
   assertSecureUrl('apiUrl', apiUrl, options.allowInsecureRequests ?? false);
   const secretKey = options.secretKey;
   const timeoutMs = options.timeoutMs ?? 5000;

@@ -160,6 +160,9 @@ export async function createOidcAdapter(
         issuer: config.issuer,
         audiences,
         cacheMaxSec: config.introspection.cacheMaxSec,
+        negativeCacheSec: config.introspection.negativeCacheSec,
+        maxRequestsPerSec: config.introspection.maxRequestsPerSec,
+        burst: config.introspection.burst,
         clockToleranceSec: config.clockToleranceSec,
         clock,
       })

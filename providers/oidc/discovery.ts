@@ -60,17 +60,46 @@ export async function createServerConfiguration(
       timeout: options.timeoutMs / 1000,
       ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
     });
+    // A configured endpoint (e.g. introspection_endpoint) takes effect even when the rest is discovered.
+    if (options.metadata && Object.keys(options.metadata).length > 0) {
+      configuration = configure(
+        {
+          ...(configuration.serverMetadata() as oidc.ServerMetadata),
+          ...options.metadata,
+          issuer: options.issuer,
+        },
+        clientId,
+        auth,
+        customFetch,
+        options.timeoutMs,
+        insecure,
+      );
+    }
   } else {
-    configuration = new oidc.Configuration(
+    configuration = configure(
       { ...options.metadata, issuer: options.issuer },
       clientId,
-      undefined,
       auth,
+      customFetch,
+      options.timeoutMs,
+      insecure,
     );
-    configuration[oidc.customFetch] = customFetch;
-    configuration.timeout = options.timeoutMs / 1000;
-    if (insecure) oidc.allowInsecureRequests(configuration);
   }
+  return configuration;
+}
+
+function configure(
+  metadata: oidc.ServerMetadata,
+  clientId: string,
+  auth: oidc.ClientAuth,
+  customFetch: oidc.CustomFetch,
+  timeoutMs: number,
+  insecure: boolean | undefined,
+): oidc.Configuration {
+  const configuration = new oidc.Configuration(metadata, clientId, undefined, auth);
+  configuration[oidc.customFetch] = customFetch;
+  configuration.timeout = timeoutMs / 1000;
+  if (insecure) oidc.allowInsecureRequests(configuration);
   return configuration;
 }
 

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_HOOK_TIMEOUT_MS, isHookTimeout, withDeadline } from '../core/deadline';
 import { AuthplaneError, ConfigError } from '../core/errors';
 import { AuthRejection, type AuthResult, failureFromError } from '../core/failure';
 import { freezePrincipal, type Principal } from '../core/principal';
@@ -104,7 +105,7 @@ export interface ApiKeysOptions {
   /**
    * `(ownerId, orgId) => boolean`: is the key's OWNER (a user id string) still a member of the key's
    * org? Re-checked at every verify: removing someone from the org kills their keys at once. A throw is
-   * `provider_unavailable`, never an accept. Not the authorizer's hook: `createAuthorizer({ isMember })`
+   * `provider_unavailable`, never an accept; so is no answer within `hookTimeoutMs` (`signal` aborts then). Not the authorizer's hook: `createAuthorizer({ isMember })`
    * takes `(principal, orgId, ctx)` and answers whether a user may act on ANOTHER org than their token's.
    *
    * @example
@@ -112,7 +113,11 @@ export interface ApiKeysOptions {
    * createApiKeys({ store, prefix: 'ap_live', isMember: (ownerId, orgId) => directory.has(ownerId, orgId) });
    * ```
    */
-  readonly isMember?: (ownerId: string, orgId: string) => boolean | Promise<boolean>;
+  readonly isMember?: (
+    ownerId: string,
+    orgId: string,
+    context: { readonly signal: AbortSignal },
+  ) => boolean | Promise<boolean>;
   /**
    * Verifies keys issued before authplane (an existing table). Called only for credentials that do not
    * have the authplane key shape. Contract:
@@ -123,9 +128,15 @@ export interface ApiKeysOptions {
    * - `null` means unknown key (`api_key_invalid`);
    * - `{ reason }` (or a thrown `AuthRejection`) refuses with that reason: `api_key_invalid`,
    *   `api_key_revoked`, `api_key_expired` or `subject_inactive` (any other value is `api_key_invalid`);
-   * - any other throw is an outage: `provider_unavailable` (503), never an accept.
+   * - any other throw, or no answer within `hookTimeoutMs`, is an outage: `provider_unavailable`
+   *   (503), never an accept. `signal` aborts at the deadline.
    */
-  readonly legacyVerifier?: (key: string) => Promise<Principal | LegacyKeyRefusal | null>;
+  readonly legacyVerifier?: (
+    key: string,
+    context: { readonly signal: AbortSignal },
+  ) => Promise<Principal | LegacyKeyRefusal | null>;
+  /** Deadline of `isMember` and `legacyVerifier`, in ms (the authorizer's hook deadline). Default 2000. */
+  readonly hookTimeoutMs?: number;
   /** Which non-authplane credentials are legacy keys, for routing by `matches()`. */
   readonly isLegacyKey?: (credential: string) => boolean;
   /** How often buffered last-used times are written, in ms. Default 60 000. */
@@ -219,7 +230,8 @@ const KEY_SHAPE = /^[a-z][a-z0-9_]*_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}$/;
  */
 export function createApiKeys(options: ApiKeysOptions): ApiKeys {
   const config = validate(options);
-  const { store, prefix, isMember, legacyVerifier, isLegacyKey, clock, provider, onError } = config;
+  const { store, prefix, isMember, legacyVerifier, isLegacyKey, clock, provider, onError, hookTimeoutMs } =
+    config;
   const accepted = new Set(config.acceptedPrefixes);
   const acceptedStarts = config.acceptedPrefixes.map((p) => `${p}_`);
 
@@ -266,7 +278,9 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     if (!isMember) return;
     let member: boolean;
     try {
-      member = (await isMember(ownerId, orgId)) === true;
+      member =
+        (await withDeadline('isMember', hookTimeoutMs, (signal) => isMember(ownerId, orgId, { signal }))) ===
+        true;
     } catch (err) {
       throw unavailable(err, 'membership directory');
     }
@@ -289,7 +303,9 @@ export function createApiKeys(options: ApiKeysOptions): ApiKeys {
     if (!legacyVerifier) throw new AuthRejection('api_key_invalid');
     let answer: Principal | LegacyKeyRefusal | null;
     try {
-      answer = await legacyVerifier(key);
+      answer = await withDeadline('legacyVerifier', hookTimeoutMs, (signal) =>
+        legacyVerifier(key, { signal }),
+      );
     } catch (err) {
       throw unavailable(err, 'legacy API key verifier');
     }
@@ -493,6 +509,7 @@ interface ValidConfig {
   acceptedPrefixes: readonly string[];
   isMember: ApiKeysOptions['isMember'];
   legacyVerifier: ApiKeysOptions['legacyVerifier'];
+  hookTimeoutMs: number;
   isLegacyKey: ApiKeysOptions['isLegacyKey'];
   lastUsedFlushMs: number;
   maxPendingUsage: number;
@@ -533,6 +550,10 @@ function validate(options: ApiKeysOptions): ValidConfig {
   if (!Number.isSafeInteger(maxPendingUsage) || maxPendingUsage < 1) {
     throw new ConfigError('maxPendingUsage', 'must be a positive integer');
   }
+  const hookTimeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
+  if (!isHookTimeout(hookTimeoutMs)) {
+    throw new ConfigError('hookTimeoutMs', 'must be a positive integer of milliseconds, at most 60000');
+  }
   const provider = options.provider ?? 'api_key';
   if (typeof provider !== 'string' || provider.length === 0) {
     throw new ConfigError('provider', 'must be a non-empty string');
@@ -543,6 +564,7 @@ function validate(options: ApiKeysOptions): ValidConfig {
     acceptedPrefixes: Object.freeze([...acceptedPrefixes]),
     isMember: options.isMember,
     legacyVerifier: options.legacyVerifier,
+    hookTimeoutMs,
     isLegacyKey: options.isLegacyKey,
     lastUsedFlushMs,
     maxPendingUsage,

@@ -11,6 +11,8 @@ import { AuthplaneError } from '../core/errors';
  * - `session_corrupt`: the session file cannot be read or decrypted; `authplane login --force` fixes it.
  * - `provider_unavailable`: the issuer could not be reached or answered with a server error.
  * - `session_locked`: another process held the session lock for too long.
+ * - `session_insecure`: the session directory, key file, session file or lock is a symbolic link, is
+ *   not owned by the current user, or is writable by group or others (as ssh refuses for ~/.ssh).
  *
  * @example
  * ```ts
@@ -24,7 +26,8 @@ export type ClientErrorCode =
   | 'login_timeout'
   | 'session_corrupt'
   | 'provider_unavailable'
-  | 'session_locked';
+  | 'session_locked'
+  | 'session_insecure';
 
 /**
  * Every `ClientErrorCode`, in documentation order.
@@ -42,6 +45,7 @@ export const CLIENT_ERROR_CODES: readonly ClientErrorCode[] = Object.freeze([
   'session_corrupt',
   'provider_unavailable',
   'session_locked',
+  'session_insecure',
 ]);
 
 /**

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors';
 import { ClientError } from './errors';
@@ -108,16 +109,64 @@ async function atomicReplace(target: string, data: Uint8Array): Promise<void> {
 }
 
 async function ensureDirectory(dir: string): Promise<void> {
-  // Created directories get 0700; an existing directory is left as its owner set it.
+  // Created directories get 0700; an existing one must be trusted (never a symlink, ours, not
+  // writable by others): whoever can write there can plant a key file or swap the session.
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await assertTrusted(dir, 'session directory');
 }
 
-async function readIfExists(path: string): Promise<Buffer | null> {
+/** The current user's id, or undefined where there are no POSIX owners (Windows). */
+const currentUid = (): number | undefined =>
+  typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+function insecure(what: string, path: string, why: string): ClientError {
+  return new ClientError(
+    'session_insecure',
+    `refusing to use the ${what} ${path}: ${why}. Fix it (chown to you, chmod go-w, no symbolic link) or remove it`,
+  );
+}
+
+/** Refuses a symbolic link, a foreign owner, or write access for group/others (as ssh does for ~/.ssh). */
+function checkStat(what: string, path: string, st: { uid: number; mode: number }): void {
+  const uid = currentUid();
+  if (uid === undefined) return;
+  if (st.uid !== uid) throw insecure(what, path, `it is owned by uid ${st.uid}, not by you (uid ${uid})`);
+  if ((st.mode & 0o022) !== 0) throw insecure(what, path, 'it is writable by group or others');
+}
+
+/** Checks a path that may not exist yet (absent is fine: it will be created here, safely). */
+async function assertTrusted(path: string, what: string): Promise<void> {
+  let st: Awaited<ReturnType<typeof lstat>>;
   try {
-    return await readFile(path);
+    st = await lstat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
+  }
+  if (st.isSymbolicLink()) throw insecure(what, path, 'it is a symbolic link');
+  checkStat(what, path, { uid: Number(st.uid), mode: Number(st.mode) });
+}
+
+/**
+ * Reads a file without following a symbolic link (O_NOFOLLOW) and checks the opened file itself, so
+ * nothing can be swapped between the check and the read.
+ */
+async function readIfExists(path: string, what = 'session file'): Promise<Buffer | null> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw insecure(what, path, 'it is a symbolic link');
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    checkStat(what, path, st);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -145,6 +194,10 @@ function parseKeyFile(data: Buffer): Buffer | null {
  * - A corrupt or tampered file is reported as `ClientError('session_corrupt')` ("run `authplane login
  *   --force`"), never a crash.
  * - `withLock` is a lock file (`<path>.lock`, proper-lockfile) shared by every process using the file.
+ * - Nothing found there is trusted blindly: a session directory, key file, session file or lock that
+ *   is a symbolic link, is owned by another user, or is writable by group or others is refused with
+ *   `ClientError('session_insecure')` naming the path (as ssh refuses such a ~/.ssh). Files are opened
+ *   with O_NOFOLLOW and checked through the open handle.
  *
  * @example
  * ```ts
@@ -186,7 +239,7 @@ export function createEncryptedFileStorage(options: EncryptedFileStorageOptions)
   /** The secret material: the option, or the key file (created on write when missing or unusable). */
   const material = async (create: boolean): Promise<Buffer | null> => {
     if (secret) return secret;
-    const existing = await readIfExists(keyPath);
+    const existing = await readIfExists(keyPath, 'key file');
     const parsed = existing ? parseKeyFile(existing) : null;
     if (parsed || !create) {
       if (!parsed && existing) throw corrupt(path, 'has an unreadable key file');
@@ -208,7 +261,7 @@ export function createEncryptedFileStorage(options: EncryptedFileStorageOptions)
       return fresh;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const winner = parseKeyFile((await readIfExists(keyPath)) ?? Buffer.alloc(0));
+      const winner = parseKeyFile((await readIfExists(keyPath, 'key file')) ?? Buffer.alloc(0));
       if (!winner) throw corrupt(path, 'has an unreadable key file', err);
       return winner;
     } finally {
@@ -221,8 +274,10 @@ export function createEncryptedFileStorage(options: EncryptedFileStorageOptions)
   const read = async (): Promise<StoredSession | null> => {
     let data: Buffer | null;
     try {
+      await assertTrusted(dirname(path), 'session directory');
       data = await readIfExists(path);
     } catch (err) {
+      if (err instanceof ClientError) throw err;
       throw corrupt(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, err);
     }
     if (data === null) return null;
@@ -297,6 +352,8 @@ export function createEncryptedFileStorage(options: EncryptedFileStorageOptions)
 
   const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
     await ensureDirectory(dirname(path));
+    // The lock (a directory proper-lockfile creates) is trusted only when it is ours and not a link.
+    await assertTrusted(lockPath, 'session lock');
     // Loaded on first use: `authplane token` with a fresh session never locks, and pays nothing for it.
     const mod = await import('proper-lockfile');
     // CommonJS module: its functions are on `default` under ESM, on the namespace under tsx/CJS.

@@ -272,8 +272,9 @@ function clean(value: string | null): string {
 
 /**
  * Authorization Code + PKCE (S256) + state through a loopback redirect on 127.0.0.1 (RFC 8252): the
- * listener takes exactly one request on the redirect path (other paths get 404), then closes. A
- * callback with a wrong or missing state ends the login (fail closed) without using its code.
+ * listener takes exactly one request on the redirect path carrying this login's `state` (other paths
+ * get 404), then closes. A callback with a wrong or missing state gets an error page and is ignored
+ * (its code never used); the login keeps waiting for its own callback until `timeoutMs`.
  */
 export async function browserLogin(
   settings: FlowSettings,
@@ -294,7 +295,19 @@ export async function browserLogin(
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const challenge = await client.calculatePKCECodeChallenge(verifier);
-  const listener = await startLoopbackListener(settings.redirectUri);
+  // A callback without this login's state (another local process, an attacker's link, a stale tab)
+  // gets an error page and is ignored: it never ends the login, which waits for its own callback.
+  const listener = await startLoopbackListener(settings.redirectUri, {
+    refuse: (url) =>
+      url.searchParams.get('state') === state
+        ? undefined
+        : htmlPage(
+            false,
+            url.searchParams.has('state')
+              ? 'This sign-in response is not from the login in progress (wrong state). It was ignored; you can close this window.'
+              : 'This sign-in response carries no state. It was ignored; you can close this window.',
+          ),
+  });
   try {
     const params: Record<string, string> = {
       redirect_uri: listener.redirectUri,

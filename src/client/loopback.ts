@@ -18,12 +18,30 @@ export interface LoopbackListener {
   close(): Promise<void>;
 }
 
+/**
+ * Options of {@link startLoopbackListener}.
+ *
+ * @example
+ * ```ts
+ * const options: LoopbackOptions = { refuse: (url) => (url.searchParams.get('state') === state ? undefined : page) };
+ * ```
+ */
+export interface LoopbackOptions {
+  /**
+   * Judges a request on the redirect path before it counts: a returned HTML page is sent (400) and
+   * the request is ignored, so the listener keeps waiting for the right one until its timeout. Any
+   * local process can reach the listener; only the callback of this login may end it.
+   */
+  readonly refuse?: (url: URL) => string | undefined;
+}
+
 /** RFC 8252 §7.3 loopback: only the IPv4 literal, never `localhost` (which may resolve elsewhere) or 0.0.0.0. */
 export const LOOPBACK_HOST = '127.0.0.1';
 
 /**
  * Starts the redirect listener on 127.0.0.1 only, on the redirect URI's port (0, the default, picks an
- * ephemeral one). It accepts exactly one request on the exact redirect path; other paths get 404, a
+ * ephemeral one). It accepts exactly one request on the exact redirect path that `refuse` lets through
+ * (others get an error page and are ignored); other paths get 404, a
  * request whose Host header is not the listener's own (DNS rebinding) gets 400. Nothing is logged.
  *
  * @example
@@ -32,7 +50,10 @@ export const LOOPBACK_HOST = '127.0.0.1';
  * const { url, respond } = await listener.next(60_000);
  * ```
  */
-export async function startLoopbackListener(redirect: URL): Promise<LoopbackListener> {
+export async function startLoopbackListener(
+  redirect: URL,
+  options: LoopbackOptions = {},
+): Promise<LoopbackListener> {
   const path = redirect.pathname;
   const sockets = new Set<Socket>();
   let pending: ((cb: LoopbackCallback) => void) | undefined;
@@ -50,6 +71,11 @@ export async function startLoopbackListener(redirect: URL): Promise<LoopbackList
     const url = new URL(req.url ?? '/', `http://${expectedHost}`);
     if (req.method !== 'GET' || url.pathname !== path || received) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    const refusal = options.refuse?.(url);
+    if (refusal !== undefined) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', connection: 'close' }).end(refusal);
       return;
     }
     received = {

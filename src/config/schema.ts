@@ -79,6 +79,12 @@ export const introspectionSchema = z
     clientSecret: z.string().min(1),
     /** Upper bound on how long an active answer is cached (never past the token's own `exp`). */
     cacheMaxSec: z.number().finite().nonnegative().default(60),
+    /** How long an `active: false` answer is reused (bounded like the active cache); 0 disables. */
+    negativeCacheSec: z.number().finite().nonnegative().max(300).default(10),
+    /** Introspection requests per second this plane sends at most; above it `provider_unavailable`. */
+    maxRequestsPerSec: z.number().finite().positive().default(20),
+    /** Requests allowed at once before `maxRequestsPerSec` applies. */
+    burst: z.number().int().positive().default(40),
   })
   .strict();
 
@@ -651,8 +657,9 @@ export type Auth0ConfigInput = z.input<typeof auth0ConfigSchema>;
 
 /**
  * Configuration of the Clerk adapter (`provider: 'clerk'`, flag `clerk`). Session tokens are verified
- * by `@clerk/backend`'s `verifyToken`, with `jwtKey` (networkless) or with the instance JWKS from
- * `GET <apiUrl>/v1/jwks` (needs `secretKey`); API keys and M2M tokens through the Backend API.
+ * by authplane's own strict verifier at `clock`, with `jwtKey` (networkless) or with the instance JWKS
+ * from `GET <apiUrl>/v1/jwks` (needs `secretKey`); `publishableKey`, when set, pins the token issuer
+ * to the Frontend API it names. API keys and M2M tokens through the Backend API.
  *
  * @example
  * ```ts

@@ -63,16 +63,28 @@ export class AuthRejection extends AuthplaneError {
   readonly scope: readonly string[] | undefined;
   /** The `DPoP-Nonce` the client must use (`dpop_nonce_required`). */
   readonly dpopNonce: string | undefined;
+  /**
+   * For `token_inactive`: the `jti`/session of the token when the adapter knows them, so the plane
+   * can answer `token_revoked` when it revoked that token itself.
+   */
+  readonly revocation: { readonly jti: string | null; readonly sessionId: string | null } | undefined;
   constructor(
     reason: Reason,
     message: string = DEFAULT_MESSAGES[reason],
-    options: { cause?: unknown; retryAfterSec?: number; scope?: readonly string[]; dpopNonce?: string } = {},
+    options: {
+      cause?: unknown;
+      retryAfterSec?: number;
+      scope?: readonly string[];
+      dpopNonce?: string;
+      revocation?: { readonly jti: string | null; readonly sessionId: string | null };
+    } = {},
   ) {
     super(reason, message, { cause: options.cause });
     this.reason = reason;
     this.retryAfterSec = options.retryAfterSec;
     this.scope = options.scope;
     this.dpopNonce = options.dpopNonce;
+    this.revocation = options.revocation;
   }
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_HOOK_TIMEOUT_MS, withDeadline } from '../core/deadline';
 import { ConfigError } from '../core/errors';
 import { type AuthFailure, createFailure } from '../core/failure';
 import type { Principal } from '../core/principal';
@@ -212,7 +213,7 @@ export function createAuthorizer(options: AuthorizerOptions = {}): Authorizer {
   const { isMember, canAccess, telemetry } = options;
   const ttlMs = (options.cacheTtlSec ?? 30) * 1000;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
-  const timeoutMs = options.timeoutMs ?? 2000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
   const clock = options.clock ?? Date.now;
   if (isMember !== undefined && typeof isMember !== 'function')
     throw new ConfigError('isMember', 'must be a function');
@@ -239,9 +240,8 @@ export function createAuthorizer(options: AuthorizerOptions = {}): Authorizer {
     }
     let pending = inflight.get(key);
     if (!pending) {
-      pending = withTimeout(
-        (hookSignal) => hook(principal, orgId, { traceId, signal: hookSignal }),
-        timeoutMs,
+      pending = withDeadline('isMember', timeoutMs, (hookSignal) =>
+        hook(principal, orgId, { traceId, signal: hookSignal }),
       )
         .then(normalizeMembership)
         .then((member) => {
@@ -358,7 +358,9 @@ export function createAuthorizer(options: AuthorizerOptions = {}): Authorizer {
       });
       let visible: boolean;
       try {
-        const pending = withTimeout((signal) => canAccess(principal, target, { traceId, signal }), timeoutMs);
+        const pending = withDeadline('canAccess', timeoutMs, (signal) =>
+          canAccess(principal, target, { traceId, signal }),
+        );
         visible = (await (requirements.signal ? raceSignal(pending, requirements.signal) : pending)) === true;
       } catch {
         return refuse(principal, base, 'provider_unavailable', 'The access directory is unavailable');
@@ -408,23 +410,6 @@ function strings(value: unknown): readonly string[] {
     throw new TypeError('isMember returned malformed roles or permissions');
   }
   return Object.freeze([...value]);
-}
-
-async function withTimeout<T>(run: (signal: AbortSignal) => T | Promise<T>, timeoutMs: number): Promise<T> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(new Error('hook timed out'));
-      reject(new Error('hook timed out'));
-    }, timeoutMs);
-    timer.unref?.();
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(() => run(controller.signal)), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

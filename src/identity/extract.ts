@@ -69,14 +69,18 @@ export const DEFAULT_API_KEY_HEADER = 'x-api-key';
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (token68 in RFC 9110 terms). The character
-// class excludes '=', so the trailing '=*' cannot backtrack: the match is linear.
+// class excludes '=', so the trailing '=*' cannot backtrack: the match is linear. Every pattern in
+// this file runs on attacker input: test/unit/redos.test.ts checks each one with recheck, and every
+// value is capped in length before any of them scans it.
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
-const BEARER = /^bearer +(\S.*)$/is;
-// `scheme SP something`: used only to count credentials in a comma-joined value.
-const CREDENTIAL_LIKE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S/;
-const OWS = /^[ \t]+|[ \t]+$/g;
-// RFC 9449 §7.1: `DPoP` SP token68 (scheme case-insensitive). Only the prefix is matched here.
-const DPOP = /^dpop +\S/i;
+// RFC 9110 §5.6.2 tchar: the characters of an auth-scheme name.
+const SCHEME_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * The Authorization schemes the extractor accepts, keyed by lower-cased scheme name. Table-driven so a
+ * scheme (an `Api-Key` scheme, DPoP) is one entry here, not another branch of the parser.
+ */
+const AUTHORIZATION_SCHEMES: ReadonlyMap<string, CredentialSource> = new Map([['bearer', 'authorization']]);
 
 /**
  * Takes the one credential of a request, following RFC 6750 §2.1 strictly:
@@ -88,10 +92,12 @@ const DPOP = /^dpop +\S/i;
  * - Two Authorization (or X-API-Key) headers, several comma-separated credentials (which is how
  *   `fetch` merges duplicate headers), a credential in both a header and the `access_token` query
  *   parameter, or an Authorization credential plus a different X-API-Key: `credentials_ambiguous`.
- * - An `access_token` query parameter on its own: `credentials_malformed`, because query-string tokens
- *   (RFC 6750 §2.3) leak into logs and `Referer`, and RFC 9700 says not to use them. The client did
- *   present a credential, so "missing" would mislead it; the message says query tokens are refused.
- *   Form-body tokens (RFC 6750 §2.2) are not read.
+ * - An `access_token` query parameter on its own: `credentials_missing` (a bare challenge, RFC 6750
+ *   §3.1: the client used no supported way to authenticate), because query-string tokens (RFC 6750
+ *   §2.3) leak into logs and `Referer`, and RFC 9700 says not to use them. The message says query
+ *   tokens are refused. Form-body tokens (RFC 6750 §2.2) are not read.
+ * - Every header value is capped (`maxTokenBytes` + 256) before anything scans it, and every scan
+ *   is linear, so no header shape costs more than its length.
  *
  * For node:http requests the duplicates are counted in `rawHeaders`, because node keeps only the
  * first Authorization header in `headers`.
@@ -116,6 +122,11 @@ export function extractCredential(request: RequestLike, options: ExtractOptions 
   }
   const auth = authorization[0];
   const key = apiKey[0];
+  // The cap comes before any scan: nothing below looks at more than this many characters.
+  const maxValue = maxTokenBytes + 256;
+  if ((auth !== undefined && auth.length > maxValue) || (key !== undefined && key.length > maxValue)) {
+    throw new AuthRejection('credentials_malformed', `The credential exceeds ${maxTokenBytes} bytes`);
+  }
 
   if (auth !== undefined && countCredentials(auth) > 1) {
     throw new AuthRejection('credentials_ambiguous', 'The Authorization header holds several credentials');
@@ -137,7 +148,7 @@ export function extractCredential(request: RequestLike, options: ExtractOptions 
       'Both an Authorization and an X-API-Key credential were presented',
     );
   }
-  if (auth !== undefined && options.dpop === true && DPOP.test(auth)) {
+  if (auth !== undefined && options.dpop === true && schemeOf(auth) === 'dpop') {
     // Capped before anything scans it; the spaces after the scheme are skipped by hand (no regex).
     if (auth.length > maxTokenBytes + 256) {
       throw new AuthRejection('credentials_malformed', `The credential exceeds ${maxTokenBytes} bytes`);
@@ -161,8 +172,10 @@ export function extractCredential(request: RequestLike, options: ExtractOptions 
     return { token: key, source: 'x-api-key' };
   }
   if (queryToken) {
+    // RFC 6750 §3.1: a request that uses no supported way to authenticate gets a bare challenge
+    // without an error code. The message (never the challenge) says why the query token was ignored.
     throw new AuthRejection(
-      'credentials_malformed',
+      'credentials_missing',
       'Access tokens in the query string are not accepted; send an Authorization: Bearer header',
     );
   }
@@ -215,43 +228,64 @@ function apiKeySchemeToken(value: string, schemes: readonly string[]): string | 
 
 // The credential of an Authorization value (Bearer or an API key scheme), for comparing with the key header.
 function credentialOf(value: string, schemes: readonly string[] | undefined): string | undefined {
-  return (schemes ? apiKeySchemeToken(value, schemes) : undefined) ?? BEARER.exec(value)?.[1];
+  const keyToken = schemes ? apiKeySchemeToken(value, schemes) : undefined;
+  if (keyToken !== undefined) return keyToken;
+  const parts = splitCredential(value);
+  return parts?.scheme === 'bearer' ? parts.token : undefined;
 }
 
 function parseBearer(value: string, maxTokenBytes: number): string {
   // Fast path for the form almost every client sends (`Bearer ` then a valid token68): exactly what
-  // the general path below returns for it, without running BEARER over the whole value. Anything
-  // else (another case, several spaces, a bad token) takes the general path and its exact messages.
+  // the general path below returns for it. Anything else takes the general path and its messages.
   if (value.startsWith('Bearer ')) {
     const token = value.slice(7);
     if (token.length <= maxTokenBytes && TOKEN68.test(token)) return token;
   }
-  // Room for the scheme and separators; anything longer cannot hold a token within the cap.
-  if (value.length > maxTokenBytes + 256) {
-    throw new AuthRejection('credentials_malformed', `The credential exceeds ${maxTokenBytes} bytes`);
-  }
   if (value.length === 0)
     throw new AuthRejection('credentials_malformed', 'The Authorization header is empty');
-  const match = BEARER.exec(value);
-  if (!match) {
+  const parts = splitCredential(value);
+  const source = parts && AUTHORIZATION_SCHEMES.get(parts.scheme);
+  if (!parts || source === undefined) {
     throw new AuthRejection(
       'credentials_malformed',
-      /^bearer(\s|$)/i.test(value)
+      schemeOf(value) === 'bearer'
         ? 'The Bearer credential is malformed'
         : 'Only the Bearer authorization scheme is accepted',
     );
   }
-  const token = match[1] ?? '';
-  checkToken(token, maxTokenBytes, 'The Bearer token is malformed');
-  return token;
+  checkToken(parts.token, maxTokenBytes, 'The Bearer token is malformed');
+  return parts.token;
+}
+
+/**
+ * Splits `scheme 1*SP rest` in one pass: the scheme is lower-cased, the rest starts at the first
+ * non-space character. No scheme name, no space, or nothing after the spaces: undefined.
+ */
+function splitCredential(value: string): { readonly scheme: string; readonly token: string } | undefined {
+  const space = value.indexOf(' ');
+  if (space <= 0) return undefined;
+  const scheme = value.slice(0, space);
+  if (!SCHEME_NAME.test(scheme)) return undefined;
+  let start = space;
+  while (start < value.length && value.charCodeAt(start) === 0x20) start++;
+  if (start === value.length) return undefined;
+  return { scheme: scheme.toLowerCase(), token: value.slice(start) };
+}
+
+/** The lower-cased leading scheme-like word of a value (up to the first space or tab). */
+function schemeOf(value: string): string {
+  let end = 0;
+  while (end < value.length && !isOws(value.charCodeAt(end))) end++;
+  return value.slice(0, end).toLowerCase();
 }
 
 // A comma never occurs in token68, so a comma-joined value is either several credentials (how fetch
-// merges duplicate headers, or a client sending a list) or one malformed credential.
+// merges duplicate headers, or a client sending a list) or one malformed credential. One pass over a
+// value already capped in length.
 function countCredentials(value: string): number {
   if (!value.includes(',')) return 1;
   let count = 0;
-  for (const part of value.split(',')) if (CREDENTIAL_LIKE.test(part.replace(OWS, ''))) count++;
+  for (const part of value.split(',')) if (splitCredential(trim(part)) !== undefined) count++;
   return Math.max(count, 1);
 }
 
@@ -321,12 +355,12 @@ function present(value: string | null): string[] {
 
 function trim(value: string): string {
   // HTTP field values exclude surrounding optional whitespace (RFC 9110 §5.5); inner spaces are kept.
-  // The regex tries its second branch at every position of a long value, so it runs only when there
-  // is something to trim.
-  if (value.length === 0 || (!isOws(value.charCodeAt(0)) && !isOws(value.charCodeAt(value.length - 1)))) {
-    return value;
-  }
-  return value.replace(OWS, '');
+  // Index scans from both ends: linear however the spaces are laid out (a `[ \t]+$` regex is not).
+  let start = 0;
+  let end = value.length;
+  while (start < end && isOws(value.charCodeAt(start))) start++;
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
 function isOws(code: number): boolean {

@@ -247,10 +247,26 @@ export function createPlane(adapter: IdentityAdapter, options: PlaneOptions = {}
       result = { ok: true, principal, traceId };
     } catch (err) {
       // An API key refused by the key service in front of the adapter is that service's decision.
-      result = fail(err, traceId, keyServiceOf(err) ?? provider, presentation.scheme === 'dpop');
+      result = fail(
+        await revokedHere(err),
+        traceId,
+        keyServiceOf(err) ?? provider,
+        presentation.scheme === 'dpop',
+      );
     }
     observe(result, started, span);
     return result;
+  };
+
+  // `token_inactive` (the issuer's word) becomes `token_revoked` when this plane revoked the token.
+  const revokedHere = async (err: unknown): Promise<unknown> => {
+    if (!(err instanceof AuthRejection) || err.reason !== 'token_inactive' || !err.revocation) return err;
+    try {
+      if (await store.isRevoked(err.revocation)) return new AuthRejection('token_revoked');
+    } catch {
+      // The store's outage does not turn the issuer's "inactive" into anything else.
+    }
+    return err;
   };
 
   const authenticateWith = (

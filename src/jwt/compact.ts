@@ -22,8 +22,8 @@ export interface ParsedJws {
  * Parses a compact JWS strictly (RFC 7515 §7.1, RFC 8725 §3.1).
  *
  * - longer than `maxBytes`, not exactly 3 segments, non-canonical base64url (padding, whitespace,
- *   characters outside the alphabet, non-zero trailing bits), header or payload not a JSON object:
- *   `credentials_malformed`;
+ *   characters outside the alphabet, non-zero trailing bits), header or payload not valid UTF-8
+ *   (decoded fatally, never with replacement characters) or not a JSON object: `credentials_malformed`;
  * - 5 segments (a JWE): `header_rejected`.
  *
  * Canonical form is checked by re-encoding each decoded segment and comparing: Node's decoder is
@@ -116,10 +116,21 @@ export function countDots(token: string): number {
   return dots;
 }
 
+// Fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD, so two different
+// payloads can never decode to the same claims. Non-fatal decoding would let `sub: "\xff"` and
+// `sub: "\xfe"` both read as `sub: "\uFFFD"`.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function parseJsonObject(bytes: Buffer, part: 'header' | 'payload'): Record<string, unknown> {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new AuthRejection('credentials_malformed', `The token ${part} is not valid UTF-8`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new AuthRejection('credentials_malformed', `The token ${part} is not valid JSON`);
   }

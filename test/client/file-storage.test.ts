@@ -1,6 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +183,82 @@ describe('encrypted file storage', () => {
     const names = await readdir(base);
     expect(names.filter((n) => !/^session-\d(\.key|\.\d+\.[0-9a-f]+\.tmp)?$/.test(n))).toEqual([]);
   });
+});
+
+describe('a session directory, key file or lock found on disk is not trusted blindly', () => {
+  async function insecureError(run: () => Promise<unknown>, path: string): Promise<void> {
+    const err = await run().then(
+      () => new Error('expected a refusal'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err).toMatchObject({ code: 'session_insecure' });
+    expect((err as Error).message).toContain(path);
+  }
+
+  it('refuses a group/other-writable session directory, key file or session file', async () => {
+    const base = await dir();
+    const sessionDir = join(base, 'cli');
+    const path = join(sessionDir, 'session');
+    const storage = createEncryptedFileStorage({ path });
+    await storage.write(session(1));
+    await chmod(sessionDir, 0o777);
+    await insecureError(() => storage.read(), sessionDir);
+    await insecureError(() => storage.write(session(2)), sessionDir);
+    await chmod(sessionDir, 0o700);
+    await chmod(`${path}.key`, 0o666);
+    await insecureError(() => storage.read(), `${path}.key`);
+    await chmod(`${path}.key`, 0o600);
+    await chmod(path, 0o622);
+    await insecureError(() => storage.read(), path);
+    await chmod(path, 0o600);
+    expect((await storage.read())?.accessToken).toBe('at-1');
+  });
+
+  it('never follows a symbolic link: a planted directory, key file, session file or lock', async () => {
+    const base = await dir();
+    // An attacker's directory, planted where the CLI will look (a shared HOME in CI).
+    const planted = join(base, 'planted');
+    await mkdir(planted, { mode: 0o700 });
+    await symlink(planted, join(base, 'cli'));
+    await insecureError(
+      () => createEncryptedFileStorage({ path: join(base, 'cli', 'session') }).write(session(1)),
+      join(base, 'cli'),
+    );
+    const path = join(base, 'own', 'session');
+    const storage = createEncryptedFileStorage({ path });
+    await storage.write(session(1));
+    const attackerKey = join(planted, 'key');
+    await writeFile(attackerKey, `${'A'.repeat(43)}\n`, { mode: 0o600 });
+    await rm(`${path}.key`);
+    await symlink(attackerKey, `${path}.key`);
+    await insecureError(() => createEncryptedFileStorage({ path }).read(), `${path}.key`);
+    await rm(`${path}.key`);
+    await symlink(join(planted, 'session'), `${path}.x`);
+    await rename(`${path}.x`, path);
+    await insecureError(() => createEncryptedFileStorage({ path, secret: 's' }).read(), path);
+    await mkdir(join(planted, 'lock'), { mode: 0o700 });
+    await symlink(join(planted, 'lock'), `${path}.lock`);
+    await insecureError(
+      () => createEncryptedFileStorage({ path, secret: 's' }).withLock(async () => 1),
+      `${path}.lock`,
+    );
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses files owned by another user (needs root to chown in the test)',
+    async () => {
+      const base = await dir();
+      const path = join(base, 'cli', 'session');
+      const storage = createEncryptedFileStorage({ path });
+      await storage.write(session(1));
+      await chown(`${path}.key`, 4242, 4242);
+      await insecureError(() => storage.read(), `${path}.key`);
+      await chown(`${path}.key`, 0, 0);
+      await chown(join(base, 'cli'), 4242, 4242);
+      await insecureError(() => storage.read(), join(base, 'cli'));
+    },
+  );
 });
 
 describe('several OS processes refreshing one rotated session', () => {

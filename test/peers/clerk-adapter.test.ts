@@ -1,5 +1,5 @@
 // The Clerk adapter and membership hook against a loopback fake of the Clerk Backend API. Session
-// tokens go through the REAL @clerk/backend `verifyToken`; the Backend API calls (JWKS, API keys, M2M
+// tokens go through authplane's own verifier (at the configured clock); the Backend API calls (JWKS, API keys, M2M
 // tokens, memberships) go through the configured fetch, and a test checks they are the requests the
 // SDK itself sends (apiKeys.verify, m2m.verify, users.getOrganizationMembershipList).
 import { createClerkClient, verifyToken } from '@clerk/backend';
@@ -146,6 +146,35 @@ describe('session tokens', () => {
       'claims_invalid',
     );
     expect(await reasonOf(adapter.verify('oat_abc', ctx))).toBe('token_type_mismatch');
+  });
+
+  it('a configured clock takes effect: tokens are judged at the clock, not at the real time', async () => {
+    const past = Date.UTC(2024, 0, 1, 12, 0, 0);
+    const adapter = await adapterOf({ clock: () => past });
+    const pastSec = Math.floor(past / 1000);
+    // Valid at the test clock, long expired in real time.
+    const thenValid = await fake.sessionToken({ iat: pastSec - 5, nbf: pastSec - 5, exp: pastSec + 60 });
+    await expect(adapter.verify(thenValid, ctx)).resolves.toMatchObject({ subject: 'user_1', kind: 'user' });
+    // Valid in real time, not yet valid at the test clock.
+    expect(await reasonOf(adapter.verify(await fake.sessionToken(), ctx))).toBe('token_not_yet_valid');
+    const later = await adapterOf({ clock: () => Date.now() + 3_600_000 });
+    expect(await reasonOf(later.verify(await fake.sessionToken(), ctx))).toBe('token_expired');
+    // Networkless too.
+    const pem = await adapterOf({ jwtKey: await fake.publicPem(), secretKey: undefined, clock: () => past });
+    await expect(pem.verify(thenValid, ctx)).resolves.toMatchObject({ subject: 'user_1' });
+  });
+
+  it('publishableKey takes effect: the Frontend API it names is the required issuer', async () => {
+    const pk = `pk_test_${Buffer.from('clerk.acme.test$').toString('base64')}`;
+    const adapter = await adapterOf({ publishableKey: pk });
+    await expect(adapter.verify(await fake.sessionToken(), ctx)).resolves.toMatchObject({ kind: 'user' });
+    expect(
+      await reasonOf(
+        adapter.verify(await fake.sessionToken({ extra: { iss: 'https://clerk.evil.test' } }), ctx),
+      ),
+    ).toBe('issuer_mismatch');
+    const bad = `pk_test_${Buffer.from('not a host').toString('base64')}`;
+    await expect(adapterOf({ publishableKey: bad })).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('authorizedParties: null switches the azp check off explicitly', async () => {

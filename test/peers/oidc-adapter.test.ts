@@ -1,5 +1,7 @@
 // The OIDC adapter against a real issuer: oidc-provider through startDevIssuer, real tokens from its
 // token endpoint, real discovery, JWKS, introspection and revocation over loopback HTTP.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +14,7 @@ import { type OidcConfig, type OidcConfigInput, oidcConfigSchema } from '../../s
 import { ConfigError } from '../../src/core/errors';
 import { AuthRejection } from '../../src/core/failure';
 import { type DevIssuer, startDevIssuer } from '../../src/dev/index';
+import { createIdentityPlane } from '../../src/identity/create';
 
 let dev: DevIssuer;
 const adapters: OidcAdapter[] = [];
@@ -226,7 +229,7 @@ describe('opaque tokens: introspection and revocation', () => {
     expect(introspections).toBe(1);
   });
 
-  it('a token revoked at the issuer (RFC 7009) -> token_revoked', async () => {
+  it('a token revoked at the issuer (RFC 7009) -> token_inactive (the issuer does not say why)', async () => {
     const adapter = await adapterOf({ introspection: { ...introspection(), cacheMaxSec: 0 } });
     const token = await dev.mintOpaqueToken();
     await expect(adapter.verify(token, ctx)).resolves.toMatchObject({ authMethod: 'introspection' });
@@ -238,12 +241,102 @@ describe('opaque tokens: introspection and revocation', () => {
       tokenTypeHint: 'access_token',
       allowInsecureRequests: true,
     });
-    expect(await reasonOf(adapter.verify(token, ctx))).toBe('token_revoked');
+    expect(await reasonOf(adapter.verify(token, ctx))).toBe('token_inactive');
   });
 
-  it('an unknown opaque token -> token_revoked (inactive)', async () => {
+  it('an unknown opaque token -> token_inactive, not token_revoked', async () => {
     const adapter = await adapterOf({ introspection: introspection() });
-    expect(await reasonOf(adapter.verify('b3BhcXVlLW5vdC1pc3N1ZWQtYnktYW55b25l', ctx))).toBe('token_revoked');
+    expect(await reasonOf(adapter.verify('b3BhcXVlLW5vdC1pc3N1ZWQtYnktYW55b25l', ctx))).toBe(
+      'token_inactive',
+    );
+  });
+
+  it('a flood of random opaque tokens costs the issuer a bounded number of introspections', async () => {
+    let introspections = 0;
+    const countingFetch: typeof fetch = (input, init) => {
+      if (String(input).includes('introspect')) introspections++;
+      return fetch(input, init);
+    };
+    const adapter = await adapterOf({
+      introspection: { ...introspection(), maxRequestsPerSec: 5, burst: 10 },
+      fetch: countingFetch,
+    });
+    const started = Date.now();
+    const reasons = new Map<string, number>();
+    const random = () => Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
+    const flood = Array.from({ length: 300 }, random);
+    for (let i = 0; i < flood.length; i += 50) {
+      const batch = await Promise.all(flood.slice(i, i + 50).map((t) => reasonOf(adapter.verify(t, ctx))));
+      for (const r of batch) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    }
+    const elapsedSec = (Date.now() - started) / 1000;
+    // The burst plus the refill over the flood's duration, never one request per token.
+    expect(introspections).toBeLessThanOrEqual(10 + Math.ceil(5 * elapsedSec) + 1);
+    expect(introspections).toBeGreaterThan(0);
+    expect([...reasons.keys()].sort()).toEqual(['provider_unavailable', 'token_inactive']);
+    // A repeated inactive token is answered from the negative cache, not by the issuer.
+    const repeated = 'cmVwZWF0ZWQtcmFuZG9tLW9wYXF1ZS10b2tlbg';
+    await new Promise((r) => setTimeout(r, 400)); // let the bucket refill a little
+    const before = introspections;
+    for (let i = 0; i < 20; i++) expect(await reasonOf(adapter.verify(repeated, ctx))).toBe('token_inactive');
+    expect(introspections - before).toBe(1);
+  });
+
+  it('through a plane: token_revoked only when the plane revoked the token itself', async () => {
+    // oidc-provider's introspection answers carry no jti, so this issuer is a loopback endpoint that
+    // answers as RFC 7662 says (active with a jti, then inactive once revoked there).
+    const revokedAtIssuer = new Set<string>();
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const token = new URLSearchParams(body).get('token') ?? '';
+        const now = Math.floor(Date.now() / 1000);
+        const answer = revokedAtIssuer.has(token)
+          ? { active: false }
+          : {
+              active: true,
+              token_type: 'Bearer',
+              sub: 'svc',
+              jti: `jti-${token}`,
+              exp: now + 60,
+              iss: dev.issuer,
+            };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`;
+    const plane = await createIdentityPlane({
+      provider: 'oidc',
+      issuer: dev.issuer,
+      audience: dev.audience,
+      algorithms: ['RS256', 'ES256', 'EdDSA'],
+      allowInsecureRequests: true,
+      introspection: { ...introspection(), endpoint, cacheMaxSec: 0 },
+    });
+    try {
+      const ours = 'b3Vycy1vcGFxdWUtdG9rZW4tMTIzNDU2Nzg';
+      const first = await plane.verify(ours);
+      expect(first.ok ? first.principal.claims.jti : first.failure.reason).toBe(`jti-${ours}`);
+      await plane.revoke({ jti: `jti-${ours}` });
+      revokedAtIssuer.add(ours);
+      const refused = await plane.verify(ours);
+      expect(refused.ok ? 'accepted' : refused.failure.reason).toBe('token_revoked');
+
+      const theirs = 'dGhlaXJzLW9wYXF1ZS10b2tlbi0xMjM0NTY3OA';
+      expect((await plane.verify(theirs)).ok).toBe(true);
+      revokedAtIssuer.add(theirs);
+      const inactive = await plane.verify(theirs);
+      expect(inactive.ok ? 'accepted' : inactive.failure.reason).toBe('token_inactive');
+      // Never seen active, the plane cannot know: the issuer's word stands.
+      revokedAtIssuer.add('bmV2ZXItc2Vlbi1vcGFxdWUtdG9rZW4');
+      const unknown = await plane.verify('bmV2ZXItc2Vlbi1vcGFxdWUtdG9rZW4');
+      expect(unknown.ok ? 'accepted' : unknown.failure.reason).toBe('token_inactive');
+    } finally {
+      await plane.close();
+      server.close();
+    }
   });
 
   it('introspection with a wrong client secret -> provider_unavailable (our misconfiguration, not the caller)', async () => {

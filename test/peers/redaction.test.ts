@@ -91,6 +91,12 @@ beforeAll(async () => {
   secrets.opaque = await dev.mintOpaqueToken({ scope: 'read' });
   secrets.apiKey = `ap_live_${randomBytes(24).toString('base64url')}`;
   secrets.clientSecret = dev.clients.service.clientSecret;
+  // Shapes an application pastes into free text: hex secrets and Slack/GitHub tokens.
+  secrets.hexSecret = randomBytes(32).toString('hex');
+  secrets.slackBot = `xoxb-${randomBytes(6).readUIntBE(0, 6)}-${randomBytes(12).toString('base64url')}`;
+  secrets.slackUser = `xoxp-${randomBytes(16).toString('hex')}`;
+  secrets.githubPat = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
+  secrets.githubApp = `ghs_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 });
 
 afterAll(async () => {
@@ -176,6 +182,13 @@ describe('no credential appears in any telemetry, audit event, response or log',
           note: secrets.valid,
           header: `Bearer ${secrets.opaque}`,
           secret: secrets.clientSecret,
+          // Credentials inside free text, under names that say nothing.
+          memo: `rotated ${secrets.apiKey} for bob`,
+          webhook: `signing with ${secrets.hexSecret} from now on`,
+          bot: `installed ${secrets.slackBot} in #ops`,
+          user: `on behalf of ${secrets.slackUser}`,
+          pushed: `by ${secrets.githubPat} at 12:00`,
+          app: `${secrets.githubApp}`,
         },
       });
     } finally {

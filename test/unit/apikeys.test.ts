@@ -165,6 +165,46 @@ describe('createApiKeys', () => {
     expect(await reasonOf(keys.verifyPrincipal(key))).toBe('provider_unavailable');
   });
 
+  it('a membership hook or legacy verifier that never answers is provider_unavailable at its deadline', async () => {
+    const signals: AbortSignal[] = [];
+    const never = <T>(signal: AbortSignal) => {
+      signals.push(signal);
+      return new Promise<T>(() => {});
+    };
+    const keys = createApiKeys({
+      store: createMemoryApiKeyStore(),
+      prefix: 'ap_test',
+      hookTimeoutMs: 100,
+      isMember: (_owner, _org, { signal }) => never<boolean>(signal),
+      isLegacyKey: (c) => c.startsWith('legacy-'),
+      legacyVerifier: (_key, { signal }) => never(signal),
+    });
+    const { key } = await keys.issue({ ownerId: 'u', orgId: 'o', scopes: [] });
+    const started = Date.now();
+    expect(await reasonOf(keys.verifyPrincipal(key))).toBe('provider_unavailable');
+    expect(await reasonOf(keys.verifyPrincipal('legacy-abc'))).toBe('provider_unavailable');
+    // Generous bound for a 100 ms deadline; without one these never settle.
+    expect(Date.now() - started).toBeLessThan(3000);
+    // Each hook was told to stop.
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    // The default is the authorizer's 2 s deadline; a bad value is refused at construction.
+    const slow = createApiKeys({
+      store: createMemoryApiKeyStore(),
+      prefix: 'ap_test',
+      isMember: () => new Promise<boolean>(() => {}),
+    });
+    const issued = await slow.issue({ ownerId: 'u', orgId: 'o', scopes: [] });
+    const t0 = Date.now();
+    expect(await reasonOf(slow.verifyPrincipal(issued.key))).toBe('provider_unavailable');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    expect(Date.now() - t0).toBeLessThan(6000);
+    for (const hookTimeoutMs of [0, -1, 1.5, 120_000]) {
+      expect(() =>
+        createApiKeys({ store: createMemoryApiKeyStore(), prefix: 'ap_test', hookTimeoutMs }),
+      ).toThrow(ConfigError);
+    }
+  });
+
   it('rotates: a new key with the same grants; the old one works for the overlap only', async () => {
     const { keys, advance } = setup();
     const old = await keys.issue({ ownerId: 'u', orgId: 'o', scopes: ['deploy'], name: 'CI' });

@@ -140,15 +140,36 @@ describe.each(shapes)('extractCredential (%s)', (_name, make) => {
     expect(reasonOf(() => extractCredential(encoded))).toBe('credentials_ambiguous');
   });
 
-  it('refuses a token only in the query as credentials_malformed, saying query tokens are not accepted', () => {
+  it('treats a token only in the query as credentials_missing (RFC 6750 §3.1), saying query tokens are not accepted', () => {
     const req = make({}, `/items?access_token=${TOKEN}`);
-    expect(reasonOf(() => extractCredential(req))).toBe('credentials_malformed');
+    expect(reasonOf(() => extractCredential(req))).toBe('credentials_missing');
     expect(messageOf(() => extractCredential(req))).toMatch(/query string are not accepted/);
     expect(messageOf(() => extractCredential(req))).not.toContain(TOKEN);
     // Other query parameters and fragments do not count.
     expect(reasonOf(() => extractCredential(make({}, '/items?token=x&access_tokens=y')))).toBe(
       'credentials_missing',
     );
+  });
+
+  it('parses 60 KB attack headers (runs of spaces, commas, tabs) in linear time', () => {
+    const spaces = ' '.repeat(60_000);
+    const attacks = [
+      `a,b${spaces}c`,
+      `Bearer a,b${spaces}c`,
+      `Bearer a,${spaces}x,`,
+      `a,${' \t'.repeat(30_000)}b`,
+      `${'a, '.repeat(20_000)}`,
+      `Bearer ${spaces}x`,
+      `${'Bearer '.repeat(9_000)}`,
+      `x${spaces}`,
+    ];
+    for (const value of attacks) {
+      const started = performance.now();
+      const reason = reasonOf(() => extractCredential(make({ authorization: value })));
+      expect(['credentials_malformed', 'credentials_ambiguous']).toContain(reason);
+      // Generous: a linear parse takes well under a millisecond; the quadratic one took seconds.
+      expect(performance.now() - started, value.slice(0, 20)).toBeLessThan(1500);
+    }
   });
 
   it('takes an X-API-Key', () => {
@@ -314,7 +335,7 @@ describe('extractCredential against a real node:http server', () => {
 
   it('refuses two X-API-Key headers, a query token, and a header plus query token', async () => {
     expect(await send(['X-API-Key', 'k1', 'X-API-Key', 'k2'])).toBe('fail:credentials_ambiguous');
-    expect(await send([], `/items?access_token=${TOKEN}`)).toBe('fail:credentials_malformed');
+    expect(await send([], `/items?access_token=${TOKEN}`)).toBe('fail:credentials_missing');
     expect(await send(['Authorization', `Bearer ${TOKEN}`], `/items?access_token=${TOKEN}`)).toBe(
       'fail:credentials_ambiguous',
     );

@@ -10,7 +10,9 @@ import { createMemoryApiKeyStore } from '../../src/stores/memory';
 
 describe('isMember: API keys (ownerId, orgId) vs authorizer (principal, orgId, ctx)', () => {
   it('the types differ as documented', () => {
-    expectTypeOf<Parameters<NonNullable<ApiKeysOptions['isMember']>>>().toEqualTypeOf<[string, string]>();
+    expectTypeOf<Parameters<NonNullable<ApiKeysOptions['isMember']>>>().toEqualTypeOf<
+      [ownerId: string, orgId: string, context: { readonly signal: AbortSignal }]
+    >();
     expectTypeOf<Parameters<MembershipHook>[0]>().toEqualTypeOf<Principal>();
   });
 

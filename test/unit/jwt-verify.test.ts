@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AuthRejection } from '../../src/core/failure';
@@ -131,6 +131,33 @@ describe('compact serialization', () => {
     expect(await reasonOf(verifier.verify(huge))).toBe('credentials_malformed');
     const roomy = verifierFor([rsa], { maxTokenBytes: 64 * 1024 });
     await expect(roomy.verify(huge)).resolves.toBeTruthy();
+  });
+
+  it('a validly signed header or payload that is not UTF-8 -> credentials_malformed, never U+FFFD', async () => {
+    const claims = JSON.stringify({ ...baseClaims(), sub: 'SUBJECT' });
+    const header = JSON.stringify({ alg: 'RS256', kid: rsa.kid, typ: 'at+jwt' });
+    const signed = (h: Buffer, p: Buffer) => {
+      const input = `${b64(h)}.${b64(p)}`;
+      return `${input}.${nodeSign('sha256', Buffer.from(input), rsa.privateKey).toString('base64url')}`;
+    };
+    const withByte = (json: string, marker: string, byte: number) => {
+      const [before, after] = json.split(marker) as [string, string];
+      return Buffer.concat([Buffer.from(before), Buffer.from([byte]), Buffer.from(after)]);
+    };
+    // The control: the same construction with valid bytes is accepted.
+    await expect(verifier.verify(signed(Buffer.from(header), Buffer.from(claims)))).resolves.toBeTruthy();
+    for (const byte of [0xff, 0xc3, 0x80]) {
+      const badPayload = signed(Buffer.from(header), withByte(claims, 'SUBJECT', byte));
+      expect(await reasonOf(verifier.verify(badPayload))).toBe('credentials_malformed');
+      const badHeader = signed(withByte(header, 'at+jwt', byte), Buffer.from(claims));
+      expect(await reasonOf(verifier.verify(badHeader))).toBe('credentials_malformed');
+    }
+    // A byte-order mark is not part of JSON either.
+    const bom = signed(
+      Buffer.from(header),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(claims)]),
+    );
+    expect(await reasonOf(verifier.verify(bom))).toBe('credentials_malformed');
   });
 
   it('a 5-segment token (JWE) -> header_rejected', async () => {

@@ -287,11 +287,66 @@ describe('redaction helpers', () => {
     expect(looksLikeCredential('ap_live_Q2x4bW9ZR3pKc0t5TnBmV0VrUmFBdWZ0')).toBe(true);
     expect(looksLikeCredential('2f1c8a8e-3b1d-4c7e-9a1f-0c6d2b7e9f10')).toBe(false);
     expect(looksLikeCredential('execution.start')).toBe(false);
-    expect(looksLikeCredential('a'.repeat(64))).toBe(false);
+    expect(looksLikeCredential('x'.repeat(64))).toBe(false);
+    expect(looksLikeCredential('the run of execution ex_42 finished at 12:00 for org_acme')).toBe(false);
     expect(sanitizeDetails({ password: 'x', ok: true, long: 'y'.repeat(400) })).toEqual({
       password: '[redacted]',
       ok: true,
       long: 'y'.repeat(256),
     });
+  });
+
+  it('finds credentials inside free text: API keys, hex secrets, Slack and GitHub tokens', () => {
+    const shapes = [
+      'rotated ap_live_Q2x4bW9ZR3pKc0t5_TnBmV0VrUmFBdWZ0 for bob',
+      'key=ap_test_abcdefghijklmnop_qrstuvwxyz',
+      'webhook secret 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 set',
+      'bot xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx installed',
+      'xoxp-1234-5678-abcdefgh',
+      'xoxa-2-abcdefghijk',
+      'xoxr-refresh-abcdefghijk',
+      'pushed with ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      'gho_16C7e42F292c6912E7710c838347Ae178B4a',
+      'ghu_abcdefghijklmnop ghs_abcdefghijklmnop',
+      'ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498',
+      'github_pat_11ABCDEFG0abcdefghijkl_mnopqrstuvwxyz',
+      'note: eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.sig inside',
+    ];
+    for (const text of shapes) {
+      expect(looksLikeCredential(text), text).toBe(true);
+      expect(sanitizeDetails({ note: text })?.note, text).toBe('[redacted]');
+    }
+    const auditor = createAuditor();
+    const event = auditor.privileged({
+      action: 'apikey.create',
+      principal: null,
+      target: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      details: { note: shapes[0], slack: shapes[3] },
+    });
+    expect(JSON.stringify(event)).not.toMatch(/ap_live_|xoxb-|ghp_/);
+  });
+
+  it('checks a 60 KB id or detail in linear time, and redacts a value too long to vouch for', () => {
+    const auditor = createAuditor(() => {});
+    const attacks = [
+      'eyJ'.repeat(20_000),
+      `eyJ${'a'.repeat(60_000)}`,
+      `${'a'.repeat(60_000)}.`,
+      `Bearer${' '.repeat(60_000)}`,
+      '0'.repeat(31).concat(' ').repeat(2_000),
+      'xoxb-'.repeat(12_000),
+    ];
+    for (const value of attacks) {
+      const started = performance.now();
+      const event = auditor.privileged({
+        action: 'apikey.create',
+        principal: null,
+        target: value,
+        details: { [value]: 1, note: value },
+      });
+      expect(performance.now() - started, value.slice(0, 12)).toBeLessThan(1500);
+      expect(event.target).toBe('[redacted]');
+      expect(event.details?.note).toBe('[redacted]');
+    }
   });
 });

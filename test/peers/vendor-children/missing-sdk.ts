@@ -7,7 +7,13 @@ for (const [provider, extra] of [
   ['auth0', { domain: 'acme.auth0.test', audience: 'api', flags: { auth0: true } }],
   ['clerk', { secretKey: 'sk_test_x', authorizedParties: null, flags: { clerk: true } }],
 ] as const) {
-  const err = await createIdentityPlane({ provider, ...extra } as never).catch((e: unknown) => e);
+  const err = await createIdentityPlane({ provider, ...extra } as never).then(
+    async (plane) => {
+      await plane.close();
+      return { name: 'ok', message: '' };
+    },
+    (e: unknown) => e,
+  );
   out[provider] = {
     name: (err as Error).name,
     path: (err as { path?: string }).path,
