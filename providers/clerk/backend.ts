@@ -1,3 +1,4 @@
+import { trimTrailing } from '../../src/core/trim';
 import { withRetries } from '../shared/retry';
 import { ClerkHttpError, isRetryableClerkError, toClerkRejection } from './errors';
 
@@ -259,7 +260,5 @@ function retryAfterOf(headers: Headers): number | undefined {
  * ```
  */
 export function trimTrailingSlashes(url: string): string {
-  let end = url.length;
-  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
-  return url.slice(0, end);
+  return trimTrailing(url, '/');
 }

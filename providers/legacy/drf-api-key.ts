@@ -166,7 +166,7 @@ export function createDrfApiKeyVerifier(options: DrfApiKeyVerifierOptions): DrfA
     timeoutMs,
     writable: rehash,
   });
-  const shape = new RegExp(`^[A-Za-z0-9]{${prefixLength}}\\.[A-Za-z0-9]{1,128}$`);
+  const shape = drfKeyShape(prefixLength);
 
   // Verified PBKDF2 keys: digest of (stored hash, key) -> until. Positive answers only.
   const verified = new Map<string, number>();
@@ -308,4 +308,18 @@ function readDate(value: unknown): Date | null | undefined {
   if (!/(?:Z|[+-]\d{2}:?\d{2})$/.test(text)) text += 'Z';
   const date = new Date(text);
   return Number.isFinite(date.getTime()) ? date : undefined;
+}
+
+/**
+ * The shape of a drf-api-key key (`<prefix>.<secret>`) for a prefix length: checked before any lookup.
+ * Built at run time from a number, so test/unit/redos.test.ts checks it as built.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * drfKeyShape(8).test('Ab3dEf9h.s3cr3t'); // true
+ * ```
+ */
+export function drfKeyShape(prefixLength: number): RegExp {
+  return new RegExp(`^[A-Za-z0-9]{${prefixLength}}\\.[A-Za-z0-9]{1,128}$`);
 }

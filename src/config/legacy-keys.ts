@@ -1,5 +1,6 @@
 // Pure helpers of the legacy configuration: secret decoding, key classification and presets. No zod
 // and no import from schema.ts, so the schema, the adapter and the migration loader can all use them.
+import { trimTrailing } from '../core/trim';
 
 /**
  * How a string `secret` is turned into HMAC key bytes: `utf8` (the default: the string as Django's
@@ -44,7 +45,7 @@ const ENCODED = {
 export function decodeSecret(value: string | Uint8Array, encoding: SecretEncoding = 'utf8'): Buffer | null {
   if (typeof value !== 'string') return Buffer.from(value);
   if (encoding === 'utf8') return Buffer.from(value, 'utf8');
-  const trimmed = encoding === 'base64url' ? value.replace(/=+$/, '') : value;
+  const trimmed = encoding === 'base64url' ? trimTrailing(value, '=') : value;
   if (!ENCODED[encoding].test(trimmed)) return null;
   return Buffer.from(trimmed, encoding);
 }

@@ -16,12 +16,12 @@ describe('isMember: API keys (ownerId, orgId) vs authorizer (principal, orgId, c
     expectTypeOf<Parameters<MembershipHook>[0]>().toEqualTypeOf<Principal>();
   });
 
-  it('API keys: called with two strings (the owner and the key org); false refuses the key', async () => {
+  it('API keys: called with the owner id and the key org (two strings) and a deadline signal; false refuses the key', async () => {
     const calls: unknown[][] = [];
     const keys = createApiKeys({
       store: createMemoryApiKeyStore(),
       prefix: 'ap_test',
-      isMember: (...args: [string, string]) => {
+      isMember: (...args: [string, string, { readonly signal: AbortSignal }]) => {
         calls.push(args);
         return false;
       },
@@ -32,7 +32,8 @@ describe('isMember: API keys (ownerId, orgId) vs authorizer (principal, orgId, c
       (e: unknown) => (e instanceof AuthRejection ? e.reason : String(e)),
     );
     expect(reason).toBe('org_membership_missing');
-    expect(calls).toEqual([['usr_bob', 'org_acme']]);
+    expect(calls.map((c) => c.slice(0, 2))).toEqual([['usr_bob', 'org_acme']]);
+    expect((calls[0]?.[2] as { signal?: unknown } | undefined)?.signal).toBeInstanceOf(AbortSignal);
   });
 
   it('authorizer: called with the principal object, the other org and a context with a signal', async () => {

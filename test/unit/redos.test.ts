@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { checkSync } from 'recheck';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { drfKeyShape } from '../../providers/legacy/drf-api-key';
 import { apiKeyPattern } from '../../src/apikeys/format';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -17,6 +18,7 @@ const DIRS = ['src', 'providers'];
 /** Patterns built at run time, by file, with a representative instance to check. */
 const DYNAMIC: Record<string, () => RegExp[]> = {
   'src/apikeys/format.ts': () => [apiKeyPattern(['ap_live', 'ap_test']), apiKeyPattern(['acme_prod'])],
+  'providers/legacy/drf-api-key.ts': () => [drfKeyShape(8), drfKeyShape(32)],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -1,4 +1,5 @@
 import { AuthRejection } from '../../core/failure';
+import { trimTrailing } from '../../core/trim';
 import type { RequestLike } from '../types';
 
 /**
@@ -55,7 +56,7 @@ export function requestTarget(request: RequestLike, publicUrl: PublicUrl | undef
   } else {
     const webUrl = typeof (r.headers as Headers | undefined)?.get === 'function' ? r.url : undefined;
     const path = pathOf(typeof webUrl === 'string' ? webUrl : nodePath(r));
-    if (typeof publicUrl === 'string') raw = publicUrl.replace(/\/+$/, '') + path;
+    if (typeof publicUrl === 'string') raw = trimTrailing(publicUrl, '/') + path;
     else if (typeof webUrl === 'string') raw = webUrl;
     else raw = `${nodeOrigin(r)}${path}`;
   }

@@ -2,7 +2,7 @@
 // the default mode, the rollout rule), each change a numbered version with who/when/why, plus the
 // fleet-wide shadow counters every instance writes. Memory, SQLite, PostgreSQL and Redis implement it
 // (src/stores/migration-control/*) and pass one contract suite.
-import type { MigrationMode } from '../modes';
+import type { MigrationMode } from '../mode-names';
 
 /**
  * What a control change sets: one org's override, the default mode, or the rollout rule.
