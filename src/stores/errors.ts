@@ -53,7 +53,15 @@ function isFull(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; previousErrors?: unknown } | null;
   if (e?.code === 'SQLITE_FULL' || e?.code === '53100' || e?.code === '53200') return true;
   if (typeof e?.message === 'string' && e.message.startsWith('OOM ')) return true;
-  // A Redis MULTI whose queued commands were refused fails as EXECABORT, the OOM in `previousErrors`.
+  // A Redis MULTI whose queued commands were refused fails as EXECABORT: ioredis either names the OOM in
+  // the message ("EXECABORT Transaction discarded because of: OOM …") or keeps it in `previousErrors`.
+  if (
+    typeof e?.message === 'string' &&
+    e.message.startsWith('EXECABORT ') &&
+    e.message.includes('because of: OOM ')
+  ) {
+    return true;
+  }
   return Array.isArray(e?.previousErrors) && e.previousErrors.some(isFull);
 }
 

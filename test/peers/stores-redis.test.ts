@@ -41,7 +41,8 @@ async function privateRedis(): Promise<{ url: string; admin: Redis; stop(): Prom
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
-  const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  // No automatic reconnect: a connect that fails while the server starts is simply tried again below.
+  const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   admin.on('error', () => {});
   const started = Date.now();
   for (;;) {

@@ -15,6 +15,15 @@ describe('toStoreError', () => {
         previousErrors: [new Error("OOM command not allowed when used memory > 'maxmemory'.")],
       }),
     ],
+    [
+      'Redis MULTI aborted by an OOM, as Redis 7 and ioredis 5 report it (the reason in the message)',
+      Object.assign(
+        new Error(
+          "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
+        ),
+        { previousErrors: [] },
+      ),
+    ],
   ])('maps %s to store_full, keeping the driver error as cause', (_, err) => {
     const mapped = toStoreError(err, 'revocation insert');
     expect(mapped).toBeInstanceOf(StoreError);
