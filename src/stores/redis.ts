@@ -49,6 +49,20 @@ async function connectRedis(options: RedisConnectionOptions, extra: RedisOptions
   return client;
 }
 
+// The caller's client (left open by `close()`), or a new one owned here and already connected: a
+// connection that fails is closed again and reported as `store_unavailable`.
+async function clientOf(options: RedisConnectionOptions): Promise<{ client: IoRedis; owned: boolean }> {
+  if (options.client) return { client: options.client as IoRedis, owned: false };
+  const client = await connectRedis(options);
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw toStoreError(err, 'connecting to Redis');
+  }
+  return { client, owned: true };
+}
+
 /** Options of {@link createRedisRevocationStore}. */
 export interface RedisRevocationStoreOptions extends RedisConnectionOptions {
   /** Prefix of the revocation keys. Default `authplane:rev:`. */
@@ -75,16 +89,7 @@ export interface RedisRevocationStoreOptions extends RedisConnectionOptions {
 export async function createRedisRevocationStore(
   options: RedisRevocationStoreOptions,
 ): Promise<RevocationStore> {
-  const owned = !options.client;
-  const client = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
-  if (owned) {
-    try {
-      await client.connect();
-    } catch (err) {
-      client.disconnect();
-      throw toStoreError(err, 'connecting to Redis');
-    }
-  }
+  const { client, owned } = await clientOf(options);
   try {
     await refuseEviction(client, options.onError);
   } catch (err) {
@@ -325,16 +330,7 @@ export interface RedisDpopReplayStoreOptions extends RedisConnectionOptions {
 export async function createRedisDpopReplayStore(
   options: RedisDpopReplayStoreOptions,
 ): Promise<{ use(key: string, ttlSec: number): Promise<boolean>; close(): Promise<void> }> {
-  const owned = !options.client;
-  const client = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
-  if (owned) {
-    try {
-      await client.connect();
-    } catch (err) {
-      client.disconnect();
-      throw toStoreError(err, 'connecting to Redis');
-    }
-  }
+  const { client, owned } = await clientOf(options);
   const prefix = options.keyPrefix ?? 'authplane:dpop:';
   let closed = false;
   return Object.freeze({
@@ -392,16 +388,7 @@ export interface RedisStores {
 export async function openRedisStores(options: RedisStoresOptions): Promise<RedisStores> {
   const prefix = options.keyPrefix ?? 'authplane:';
   const channelName = options.channel ?? 'authplane:invalidation';
-  const owned = !options.client;
-  const client = (options.client as IoRedis | undefined) ?? (await connectRedis(options));
-  if (owned) {
-    try {
-      await client.connect();
-    } catch (err) {
-      client.disconnect();
-      throw toStoreError(err, 'connecting to Redis');
-    }
-  }
+  const { client, owned } = await clientOf(options);
   let channel: InvalidationChannel;
   try {
     channel = await createRedisInvalidationChannel({ ...options, client, channel: channelName });
