@@ -1,3 +1,4 @@
+import { withDeadline } from '../core/deadline';
 import { ConfigError } from '../core/errors';
 import { AuthRejection } from '../core/failure';
 import type { Principal } from '../core/principal';
@@ -226,7 +227,9 @@ export function createLinker(
     let subject = await unavailableOnError(() => store.resolve(identity.provider, identity.providerSubject));
     if (subject === null && onFirstSight) {
       const found = await unavailableOnError(() =>
-        withDeadline(() => onFirstSight({ provider: identity.provider, principal }), hookTimeoutMs),
+        withDeadline('onFirstSight', hookTimeoutMs, () =>
+          onFirstSight({ provider: identity.provider, principal }),
+        ),
       );
       if (typeof found === 'string' && found !== '') {
         subject = await recordLink(store, identity, found);
@@ -243,7 +246,9 @@ export function createLinker(
     let org = await unavailableOnError(() => store.resolveOrg(provider, external));
     if (org === null && onFirstSightOrg) {
       const found = await unavailableOnError(() =>
-        withDeadline(() => onFirstSightOrg({ provider, externalOrgId: external, principal }), hookTimeoutMs),
+        withDeadline('onFirstSightOrg', hookTimeoutMs, () =>
+          onFirstSightOrg({ provider, externalOrgId: external, principal }),
+        ),
       );
       if (typeof found === 'string' && found !== '') {
         org = await recordOrgLink(store, provider, external, found);
@@ -315,28 +320,6 @@ async function recordOrgLink(
       if (winner !== null) return winner;
     }
     throw new AuthRejection('provider_unavailable', 'The identity link store is unavailable', { cause: err });
-  }
-}
-
-/**
- * Runs a hook with a deadline: a hook that never answers would hold every request of an unseen user.
- *
- * @internal
- * @example
- * ```ts
- * const org = await withDeadline(() => tenantOf(principal), 2000); // rejects after 2 s
- * ```
- */
-export async function withDeadline<T>(run: () => T | Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hook did not answer within ${timeoutMs} ms`)), timeoutMs);
-    timer.unref?.();
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(run), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { parseApiKey } from '../apikeys/format';
 import type { ApiKeys } from '../apikeys/keys';
+import { withDeadline } from '../core/deadline';
 import { ConfigError } from '../core/errors';
 import { AuthRejection, type AuthResult, failureFromError } from '../core/failure';
 import { freezePrincipal, type Principal } from '../core/principal';
@@ -18,7 +19,7 @@ import type {
 import { createMemoryIdentityLinkStore } from '../stores/memory';
 import { type ControlHealth, type MigrationControlOptions, startControl } from './control/runtime';
 import type { FleetReport } from './control/summary';
-import { createLinker, type Linked, type LinkIdentity, type LinkOptions, withDeadline } from './links';
+import { createLinker, type Linked, type LinkIdentity, type LinkOptions } from './links';
 import {
   createModeResolver,
   type MigrationMode,
@@ -298,9 +299,8 @@ export function createMigrationAdapter(
   const admitOrgless = async (side: Side, principal: Principal): Promise<Principal> => {
     let tenant: string | null;
     try {
-      const answer = await withDeadline(
-        () => (tenantOf as NonNullable<typeof tenantOf>)(principal),
-        hookTimeoutMs,
+      const answer = await withDeadline('tenantOf', hookTimeoutMs, () =>
+        (tenantOf as NonNullable<typeof tenantOf>)(principal),
       );
       tenant = typeof answer === 'string' && answer !== '' ? answer : null;
       if (tenant !== null) tenant = await linker.linkOrg(principal, sideName(side), tenant);
