@@ -1,26 +1,15 @@
 // The dev issuer's login page in a real browser (Chromium through playwright-core), and login_hint
 // through the token manager. The scripted user agent (fetch, no text/html) keeps the headless path.
-import { existsSync } from 'node:fs';
 import { type DevIssuer, startDevIssuer } from 'authplane/dev';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStorage } from '../../src/client/index';
 import { managerFor } from '../client/helpers';
+import { hasChromium as chromiumInstalled, launchChromium } from './chromium';
 import { CookieJar, completeBrowserLogin } from './user-agent';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 // Installed by .ci/run; on a machine without it the browser half says why it was skipped.
-const hasChromium = existsSync(CHROMIUM);
+const hasChromium = chromiumInstalled();
 
 let dev: DevIssuer;
 let browser: Browser;
@@ -28,7 +17,7 @@ let page: Page;
 
 beforeAll(async () => {
   dev = await startDevIssuer();
-  if (hasChromium) browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  if (hasChromium) browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

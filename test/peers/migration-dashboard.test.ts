@@ -1,10 +1,9 @@
 // The dashboard in a real browser (Debian's chromium driven by playwright-core): the table and a uPlot
 // chart render, a mode changed from the page reaches a second plane instance through PostgreSQL
 // LISTEN/NOTIFY, and the change endpoints refuse cross-site and token-less requests.
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevIssuer, startDevIssuer } from '../../src/dev/index';
 import { createIdentityPlane } from '../../src/identity/create';
@@ -20,20 +19,11 @@ import {
 } from '../../src/stores/postgres';
 import { type AuditEvent, createAuditor } from '../../src/telemetry/audit';
 import { sleep } from '../contract/fixture';
+import { hasChromium as chromiumInstalled, launchChromium } from './chromium';
 import { legacyConfig, legacyToken, linksCsv, requestWith, targetConfig } from './migration-fixtures';
 import { DATABASE_URL, dropSchema, testSchema } from './pg-helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const ready = Boolean(DATABASE_URL) && existsSync(CHROMIUM);
+const ready = Boolean(DATABASE_URL) && chromiumInstalled();
 
 describe.skipIf(!ready)(
   ready
@@ -118,7 +108,7 @@ describe.skipIf(!ready)(
         }),
         storeDescription: 'postgres://127.0.0.1:5432/test',
       });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      browser = await launchChromium();
     }, 60_000);
 
     afterAll(async () => {
